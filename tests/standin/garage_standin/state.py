@@ -110,6 +110,9 @@ class Node:
     hostname: str
     addr: str  # "127.0.0.1:<rpc port>" (simulated)
     is_up: bool = True
+    # False for a node that was never connected (``--connected self``): such a
+    # node is only listed by GetClusterStatus when it has a layout role.
+    known: bool = True
     data_avail: int = 1 << 40
     data_total: int = 2 << 40
 
@@ -150,3 +153,10 @@ class Store:
         self.staged_roles: dict[str, Role | None] = {}
         self.staged_zone_redundancy: t.Any = None  # None = no staged parameters
         self.started = time.time()
+        # Persistence hooks (see model.mark_changed): bumped on every mutation.
+        self.generation = 0
+        self.on_change: t.Callable[[], None] | None = None
+        # Garage config bits both front ends may need.
+        self.allow_punycode = False
+        self.s3_root_domain: str | None = None
+        self.web_root_domain: str | None = None
