@@ -503,9 +503,7 @@ class GarageAdminClient:
     def list_keys(self) -> JSON:
         return self.call("ListKeys")
 
-    def get_key_info(
-        self, *, id: str | None = None, search: str | None = None, show_secret: bool = False
-    ) -> JSON:
+    def get_key_info(self, *, id: str | None = None, search: str | None = None, show_secret: bool = False) -> JSON:
         query: dict[str, t.Any] = _exactly_one("GetKeyInfo", id=id, search=search)
         if show_secret:
             query["showSecretKey"] = True
