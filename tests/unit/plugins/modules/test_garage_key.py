@@ -102,9 +102,7 @@ def client() -> mock.MagicMock:
         ({"name": "app", "expiration": "2030-02-30T00:00:00Z"}, "not a valid datetime"),
     ],
 )
-def test_invalid_input_fails_before_any_call(
-    client: mock.MagicMock, args: dict[str, t.Any], fragment: str
-) -> None:
+def test_invalid_input_fails_before_any_call(client: mock.MagicMock, args: dict[str, t.Any], fragment: str) -> None:
     failed, result = run(args, client)
     assert failed
     assert fragment in result["msg"]
@@ -139,7 +137,9 @@ def test_contradictory_options(client: mock.MagicMock, args: dict[str, t.Any], f
 def test_create_by_name_returns_secret_once(client: mock.MagicMock) -> None:
     client.get_key_info.side_effect = no_match()
     client.create_key.return_value = key_info("app", secret=SECRET, create_bucket=True)
-    failed, result = run({"name": "app", "allow_create_bucket": True, "expiration": "2030-01-01T01:00:00+01:00"}, client)
+    failed, result = run(
+        {"name": "app", "allow_create_bucket": True, "expiration": "2030-01-01T01:00:00+01:00"}, client
+    )
     assert not failed
     assert result["changed"] is True
     client.create_key.assert_called_once_with(
@@ -296,7 +296,9 @@ def test_read_error(client: mock.MagicMock) -> None:
 
 def test_ambiguous_name_is_refused(client: mock.MagicMock) -> None:
     other = "GK" + "b2" * 12
-    client.get_key_info.side_effect = GarageBadRequest("Bad request: 2 matching keys", status=400, code="InvalidRequest")
+    client.get_key_info.side_effect = GarageBadRequest(
+        "Bad request: 2 matching keys", status=400, code="InvalidRequest"
+    )
     client.list_keys.return_value = [
         {"id": KEY_ID, "name": "dup", "expired": False},
         {"id": other, "name": "dup", "expired": False},
