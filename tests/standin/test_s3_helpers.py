@@ -19,10 +19,10 @@ import typing as t
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from garage_standin import model  # noqa: E402
-from garage_standin.s3 import S3Handler  # noqa: E402
-from garage_standin.state import Key, Permission, Store  # noqa: E402
-from garage_standin.web import WebHandler  # noqa: E402
+from garage_standin import model
+from garage_standin.s3 import S3Handler
+from garage_standin.state import Key, Permission, Store
+from garage_standin.web import WebHandler
 
 
 class S3Server:
