@@ -21,7 +21,7 @@ description:
   - All input is validated before anything is changed, and when a new bucket cannot be fully
     configured the bucket created by the same run is deleted again.
 author:
-  - cellar.garage contributors
+  - cellar.garage maintainers
 options:
   name:
     description:
@@ -185,7 +185,7 @@ bucket:
   description:
     - The bucket after the run (in check mode, as the run would leave it).
     - In check mode, a bucket that would be created has RV(bucket.id=null).
-    - An empty dict when O(state=absent).
+    - V(null) when O(state=absent).
   returned: always
   type: dict
   contains:
@@ -703,7 +703,7 @@ class BucketManager:
     def absent(self, info: dict[str, t.Any] | None) -> t.NoReturn:
         module = self.module
         if info is None:
-            module.exit_resource(False, managed_view(None), managed_view(None), bucket={})
+            module.exit_resource(False, managed_view(None), managed_view(None), bucket=None)
         before = bucket_view(info)
         objects = int(info.get("objects") or 0)
         if objects > 0:
@@ -717,7 +717,7 @@ class BucketManager:
                 module.fail_api(exc, "delete", "bucket", self.request.label)
             except GarageError as exc:
                 module.fail_api(exc, "delete", "bucket", self.request.label)
-        module.exit_resource(True, managed_view(before), managed_view(None), bucket={})
+        module.exit_resource(True, managed_view(before), managed_view(None), bucket=None)
 
     def not_empty_message(self, view: dict[str, t.Any], objects: int) -> str:
         alias = (view["global_aliases"] or [self.request.label])[0]

@@ -366,7 +366,7 @@ def test_connection_error(client, capsys):
 
 def test_absent_missing_is_noop(client, capsys):
     result = run(client, capsys, name="photos", state="absent")
-    assert result["changed"] is False and result["bucket"] == {}
+    assert result["changed"] is False and result["bucket"] is None
     assert write_calls(client) == []
 
 
@@ -374,7 +374,7 @@ def test_absent_missing_is_noop(client, capsys):
 def test_absent_deletes_empty_bucket(client, capsys, check_mode):
     client.get_bucket_info.side_effect = buckets_by(bucket_info(aliases=["photos"]))
     result = run(client, capsys, check_mode=check_mode, name="photos", state="absent")
-    assert result["changed"] is True and result["bucket"] == {}
+    assert result["changed"] is True and result["bucket"] is None
     assert result["diff"]["before"]["state"] == "present"
     assert result["diff"]["after"] == {"state": "absent"}
     assert client.delete_bucket.called is (not check_mode)
