@@ -263,6 +263,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Garage"
     sys_version = ""
+    default_request_version = "HTTP/1.1"
 
     def version_string(self) -> str:
         return "Garage"

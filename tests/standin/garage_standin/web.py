@@ -26,6 +26,7 @@ class WebHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Garage"
     sys_version = ""
+    default_request_version = "HTTP/1.1"
 
     def version_string(self) -> str:
         return "Garage"
