@@ -569,3 +569,110 @@ def parse_layout_message(lines: t.Sequence[str] | None) -> dict[str, t.Any]:
             elif m := _NODE_ROW_RE.search(line):
                 summary["nodes"][m.group(1)] = {"partitions": int(m.group(2)), "new_partitions": int(m.group(3))}
     return summary
+
+
+# --------------------------------------------------------------------------- read views (snake_case)
+# Shared by garage_cluster_info, garage_cluster and (later) garage_manifest.
+
+
+def _space(raw: t.Any) -> dict[str, t.Any] | None:
+    if not isinstance(raw, dict):
+        return None
+    return {"available": raw.get("available"), "total": raw.get("total")}
+
+
+def status_view(status: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    nodes = []
+    for raw in sorted(status.get("nodes") or [], key=lambda n: n["id"]):
+        role = raw.get("role")
+        nodes.append(
+            {
+                "id": raw["id"],
+                "hostname": raw.get("hostname"),
+                "addr": raw.get("addr"),
+                "is_up": bool(raw.get("isUp")),
+                "last_seen_secs_ago": raw.get("lastSeenSecsAgo"),
+                "garage_version": raw.get("garageVersion"),
+                "draining": bool(raw.get("draining")),
+                "role": role_view(normalize_role(role)) if isinstance(role, dict) else None,
+                "data_partition": _space(raw.get("dataPartition")),
+                "metadata_partition": _space(raw.get("metadataPartition")),
+            }
+        )
+    return {"layout_version": status.get("layoutVersion"), "nodes": nodes}
+
+
+def health_view(health: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    names = {
+        "status": "status",
+        "knownNodes": "known_nodes",
+        "connectedNodes": "connected_nodes",
+        "storageNodes": "storage_nodes",
+        "storageNodesOk": "storage_nodes_ok",
+        "partitions": "partitions",
+        "partitionsQuorum": "partitions_quorum",
+        "partitionsAllOk": "partitions_all_ok",
+    }
+    return {snake: health.get(camel) for camel, snake in names.items()}
+
+
+def layout_view(layout: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    current_zr, staged_zr = layout_parameters(layout)
+    roles: dict[str, t.Any] = {}
+    for raw in sorted(layout.get("roles") or [], key=lambda r: r["id"]):
+        view = role_view(normalize_role(raw)) or {}
+        view["stored_partitions"] = raw.get("storedPartitions")
+        view["usable_capacity"] = raw.get("usableCapacity")
+        roles[raw["id"]] = view
+    staged = []
+    for raw in sorted(layout.get("stagedRoleChanges") or [], key=lambda r: r["id"]):
+        role = normalize_role(raw)
+        entry: dict[str, t.Any] = {"id": raw["id"], "remove": role is None}
+        if role is not None:
+            entry.update(role_view(role) or {})
+        staged.append(entry)
+    return {
+        "version": int(layout.get("version") or 0),
+        "zone_redundancy": current_zr,
+        "partition_size": layout.get("partitionSize"),
+        "roles": roles,
+        "staged_role_changes": staged,
+        "staged_zone_redundancy": staged_zr,
+    }
+
+
+def layout_history_view(history: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    trackers = history.get("updateTrackers")
+    return {
+        "current_version": history.get("currentVersion"),
+        "min_ack": history.get("minAck"),
+        "versions": [
+            {
+                "version": v.get("version"),
+                "status": v.get("status"),
+                "storage_nodes": v.get("storageNodes"),
+                "gateway_nodes": v.get("gatewayNodes"),
+            }
+            for v in history.get("versions") or []
+        ],
+        "update_trackers": (
+            {
+                node: {"ack": tr.get("ack"), "sync": tr.get("sync"), "sync_ack": tr.get("syncAck")}
+                for node, tr in sorted(trackers.items())
+            }
+            if isinstance(trackers, dict)
+            else None
+        ),
+    }
+
+
+def node_info_view(info: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    nodes = {}
+    for node, raw in sorted((info.get("success") or {}).items()):
+        nodes[node] = {
+            "garage_version": raw.get("garageVersion"),
+            "rust_version": raw.get("rustVersion"),
+            "db_engine": raw.get("dbEngine"),
+            "garage_features": raw.get("garageFeatures"),
+        }
+    return {"nodes": nodes, "errors": dict(sorted((info.get("error") or {}).items()))}
