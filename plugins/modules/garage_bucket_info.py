@@ -193,7 +193,7 @@ def validate(params: dict[str, t.Any]) -> str | None:
     return None
 
 
-def read_one(module: GarageModule) -> t.NoReturn:
+def read_one(module: GarageModule) -> None:
     params = module.params
     if params.get("name") is not None:
         query, label = {"global_alias": params["name"]}, params["name"]
@@ -217,7 +217,7 @@ def read_one(module: GarageModule) -> t.NoReturn:
     module.exit_json(changed=False, exists=True, bucket=bucket_view(info))
 
 
-def read_all(module: GarageModule) -> t.NoReturn:
+def read_all(module: GarageModule) -> None:
     client = module.client
     with module.api_errors("list", "buckets"):
         listed = client.list_buckets() or []
@@ -243,7 +243,8 @@ def main() -> None:
         module.fail_json(msg=problem)
     if any(module.params.get(k) is not None for k in ("name", "id", "search")):
         read_one(module)
-    read_all(module)
+    else:
+        read_all(module)
 
 
 if __name__ == "__main__":

@@ -77,8 +77,15 @@ def bucket_info(
     }
 
 
-def key_entry(key_id: str = KEY_ID, *, name: str = "app", read: bool = False, write: bool = False,
-              owner: bool = False, local_aliases: list[str] | None = None) -> dict[str, t.Any]:
+def key_entry(
+    key_id: str = KEY_ID,
+    *,
+    name: str = "app",
+    read: bool = False,
+    write: bool = False,
+    owner: bool = False,
+    local_aliases: list[str] | None = None,
+) -> dict[str, t.Any]:
     return {
         "accessKeyId": key_id,
         "name": name,
@@ -87,8 +94,9 @@ def key_entry(key_id: str = KEY_ID, *, name: str = "app", read: bool = False, wr
     }
 
 
-def key_info(key_id: str = KEY_ID, *, name: str = "app", buckets: list[dict[str, t.Any]] | None = None
-             ) -> dict[str, t.Any]:
+def key_info(
+    key_id: str = KEY_ID, *, name: str = "app", buckets: list[dict[str, t.Any]] | None = None
+) -> dict[str, t.Any]:
     """A GetKeyInfo answer (never with a secret)."""
     return {
         "accessKeyId": key_id,
@@ -101,8 +109,15 @@ def key_info(key_id: str = KEY_ID, *, name: str = "app", buckets: list[dict[str,
     }
 
 
-def key_bucket(bucket_id: str = BUCKET_ID, *, aliases: list[str] | None = None, local: list[str] | None = None,
-               read: bool = False, write: bool = False, owner: bool = False) -> dict[str, t.Any]:
+def key_bucket(
+    bucket_id: str = BUCKET_ID,
+    *,
+    aliases: list[str] | None = None,
+    local: list[str] | None = None,
+    read: bool = False,
+    write: bool = False,
+    owner: bool = False,
+) -> dict[str, t.Any]:
     return {
         "id": bucket_id,
         "globalAliases": list(aliases if aliases is not None else ["photos"]),
@@ -118,8 +133,9 @@ def not_found(what: str = "Bucket not found: x", code: str = "NoSuchBucket") -> 
 def buckets_by(*infos: dict[str, t.Any]) -> t.Callable[..., dict[str, t.Any]]:
     """A get_bucket_info side effect resolving ids and global aliases among ``infos``."""
 
-    def lookup(*, id: str | None = None, global_alias: str | None = None, search: str | None = None
-               ) -> dict[str, t.Any]:
+    def lookup(
+        *, id: str | None = None, global_alias: str | None = None, search: str | None = None
+    ) -> dict[str, t.Any]:
         for info in infos:
             if id is not None and info["id"] == id:
                 return info
@@ -134,6 +150,16 @@ def buckets_by(*infos: dict[str, t.Any]) -> t.Callable[..., dict[str, t.Any]]:
 
 def write_calls(client: mock.MagicMock) -> list[str]:
     """Names of the mutating client methods that were called."""
-    names = ("create_bucket", "update_bucket", "delete_bucket", "add_bucket_alias", "remove_bucket_alias",
-             "allow_bucket_key", "deny_bucket_key", "create_key", "update_key", "delete_key")
+    names = (
+        "create_bucket",
+        "update_bucket",
+        "delete_bucket",
+        "add_bucket_alias",
+        "remove_bucket_alias",
+        "allow_bucket_key",
+        "deny_bucket_key",
+        "create_key",
+        "update_key",
+        "delete_key",
+    )
     return [n for n in names if getattr(client, n).called]

@@ -76,8 +76,12 @@ def test_bad_input_fails_before_any_call(client, capsys, args, fragment):
 
 def test_create_check_mode_predicts_and_writes_nothing(client, capsys):
     result = run(
-        client, capsys, check_mode=True,
-        name="photos", global_aliases=["pics"], website={"enabled": True},
+        client,
+        capsys,
+        check_mode=True,
+        name="photos",
+        global_aliases=["pics"],
+        website={"enabled": True},
         quotas={"max_size": "10G", "max_objects": 100},
     )
     assert result["changed"] is True
@@ -97,16 +101,20 @@ def test_create_check_mode_predicts_and_writes_nothing(client, capsys):
 def test_create_applies_alias_website_quotas(client, capsys):
     created = bucket_info(aliases=["photos"])
     final = bucket_info(
-        aliases=["photos", "pics"], website={"indexDocument": "home.html", "errorDocument": "404.html"},
+        aliases=["photos", "pics"],
+        website={"indexDocument": "home.html", "errorDocument": "404.html"},
         quotas={"maxSize": 512 * 1024**2, "maxObjects": None},
     )
     client.create_bucket.return_value = created
     client.add_bucket_alias.return_value = bucket_info(aliases=["photos", "pics"])
     client.update_bucket.return_value = final
     result = run(
-        client, capsys,
-        name="photos", global_aliases=["pics"],
-        website={"index_document": "home.html", "error_document": "404.html"}, quotas={"max_size": "512MiB"},
+        client,
+        capsys,
+        name="photos",
+        global_aliases=["pics"],
+        website={"index_document": "home.html", "error_document": "404.html"},
+        quotas={"max_size": "512MiB"},
     )
     assert result["changed"] is True and not result["failed"]
     client.create_bucket.assert_called_once_with({"globalAlias": "photos"})
@@ -173,13 +181,18 @@ def test_create_conflict_is_reported(client, capsys):
 
 def test_noop_costs_one_read(client, capsys):
     info = bucket_info(
-        aliases=["photos", "pics"], website={"indexDocument": "index.html", "errorDocument": None},
+        aliases=["photos", "pics"],
+        website={"indexDocument": "index.html", "errorDocument": None},
         quotas={"maxSize": 10**10, "maxObjects": 100},
     )
     client.get_bucket_info.side_effect = None
     client.get_bucket_info.return_value = info
     result = run(
-        client, capsys, name="photos", global_aliases=["pics"], website={"enabled": True},
+        client,
+        capsys,
+        name="photos",
+        global_aliases=["pics"],
+        website={"enabled": True},
         quotas={"max_size": "10G", "max_objects": "100"},
     )
     assert result["changed"] is False and not result["failed"]
@@ -294,8 +307,9 @@ def test_purge_aliases_keeps_name(client, capsys, check_mode):
     client.get_bucket_info.side_effect = buckets_by(bucket_info(aliases=["photos", "old", "older"]))
     client.add_bucket_alias.return_value = bucket_info(aliases=["photos", "old", "older", "new"])
     client.remove_bucket_alias.return_value = bucket_info(aliases=["photos", "new"])
-    result = run(client, capsys, check_mode=check_mode, name="photos", global_aliases=["new"],
-                 purge_global_aliases=True)
+    result = run(
+        client, capsys, check_mode=check_mode, name="photos", global_aliases=["new"], purge_global_aliases=True
+    )
     assert result["changed"] is True
     assert result["bucket"]["global_aliases"] == ["new", "photos"]
     assert result["diff"]["before"]["global_aliases"] == ["old", "older", "photos"]
@@ -305,7 +319,10 @@ def test_purge_aliases_keeps_name(client, capsys, check_mode):
     else:
         # additions first, then removals: the bucket never drops to zero aliases
         assert [c[0] for c in client.method_calls if c[0] != "get_bucket_info"] == [
-            "add_bucket_alias", "remove_bucket_alias", "remove_bucket_alias"]
+            "add_bucket_alias",
+            "remove_bucket_alias",
+            "remove_bucket_alias",
+        ]
         assert client.remove_bucket_alias.call_args_list == [
             mock.call({"bucketId": BUCKET_ID, "globalAlias": "old"}),
             mock.call({"bucketId": BUCKET_ID, "globalAlias": "older"}),
@@ -346,7 +363,8 @@ def test_partial_failure_reports_changed(client, capsys):
 
 def test_read_errors_are_reported_once(client, capsys):
     client.get_bucket_info.side_effect = GarageAccessDenied(
-        "Forbidden: Invalid bearer token", status=403, code="AccessDenied")
+        "Forbidden: Invalid bearer token", status=403, code="AccessDenied"
+    )
     result = run(client, capsys, name="photos")
     assert result["failed"] is True
     assert result["msg"] == "Failed to read bucket 'photos': AccessDenied: Forbidden: Invalid bearer token"
@@ -395,7 +413,8 @@ def test_absent_non_empty_fails_with_count(client, capsys, check_mode):
 def test_absent_maps_409_bucket_not_empty(client, capsys):
     client.get_bucket_info.side_effect = buckets_by(bucket_info(aliases=["photos"], objects=0))
     client.delete_bucket.side_effect = GarageConflict(
-        "Tried to delete a non-empty bucket", status=409, code="BucketNotEmpty")
+        "Tried to delete a non-empty bucket", status=409, code="BucketNotEmpty"
+    )
     result = run(client, capsys, name="photos", state="absent")
     assert result["failed"] is True
     assert "Cannot delete bucket 'photos'" in result["msg"] and "empty it first" in result["msg"]
@@ -414,8 +433,15 @@ def test_absent_other_delete_error(client, capsys):
 
 
 def test_build_request_explicit_null_clears_only_given_keys():
-    params = {"name": "photos", "id": None, "state": "present", "global_aliases": None,
-              "purge_global_aliases": False, "website": None, "quotas": {"max_size": None, "max_objects": None}}
+    params = {
+        "name": "photos",
+        "id": None,
+        "state": "present",
+        "global_aliases": None,
+        "purge_global_aliases": False,
+        "website": None,
+        "quotas": {"max_size": None, "max_objects": None},
+    }
     with pytest.raises(garage_bucket.InputError):
         garage_bucket.build_request(params, set())
     req = garage_bucket.build_request(params, {"max_size"})
@@ -424,8 +450,9 @@ def test_build_request_explicit_null_clears_only_given_keys():
 
 def test_predict_matches_plan():
     info = bucket_info(aliases=["a-1", "b-2"])
-    plan = garage_bucket.Plan(add_aliases=["c-3"], remove_aliases=["b-2"],
-                              update_body={"quotas": {"maxSize": 1, "maxObjects": None}})
+    plan = garage_bucket.Plan(
+        add_aliases=["c-3"], remove_aliases=["b-2"], update_body={"quotas": {"maxSize": 1, "maxObjects": None}}
+    )
     after = garage_bucket.predict(info, plan)
     assert after["globalAliases"] == ["a-1", "c-3"]
     assert after["quotas"] == {"maxSize": 1, "maxObjects": None}

@@ -84,8 +84,13 @@ def test_one_bucket_one_read(client, capsys, selector, call, check_mode):
 
 def test_missing_bucket(client, capsys):
     result = run(client, capsys, name="nothing-here")
-    assert result == {"changed": False, "exists": False, "bucket": None, "failed": False,
-                      "invocation": result["invocation"]}
+    assert result == {
+        "changed": False,
+        "exists": False,
+        "bucket": None,
+        "failed": False,
+        "invocation": result["invocation"],
+    }
 
 
 def test_all_buckets_sorted_by_id(client, capsys):
@@ -111,7 +116,8 @@ def test_all_buckets_skips_one_deleted_meanwhile(client, capsys):
 
 def test_search_with_several_matches(client, capsys):
     client.get_bucket_info.side_effect = GarageBadRequest(
-        "Bad request: Several matching buckets: ab", status=400, code="InvalidRequest")
+        "Bad request: Several matching buckets: ab", status=400, code="InvalidRequest"
+    )
     result = run(client, capsys, search="ab")
     assert result["failed"] is True
     assert "Search 'ab' matches several buckets" in result["msg"]
@@ -141,8 +147,9 @@ def test_bad_input(client, capsys, args, fragment):
 
 
 def test_list_error(client, capsys):
-    client.list_buckets.side_effect = GarageAccessDenied("Forbidden: Invalid bearer token", status=403,
-                                                         code="AccessDenied")
+    client.list_buckets.side_effect = GarageAccessDenied(
+        "Forbidden: Invalid bearer token", status=403, code="AccessDenied"
+    )
     result = run(client, capsys)
     assert result["failed"] is True
     assert result["msg"] == "Failed to list buckets: AccessDenied: Forbidden: Invalid bearer token"
