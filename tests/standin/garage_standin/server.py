@@ -457,7 +457,7 @@ class Standin:
             else:
                 self._make("web", self.cfg.web_addr, WebHandler)
         for name, srv in self.servers.items():
-            th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, name=f"standin-{name}")
+            th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, name=f"standin-{name}")
             th.daemon = True
             th.start()
             self.threads.append(th)
@@ -574,7 +574,7 @@ def run(cfg: StandinConfig) -> int:
         "garage-standin ready: admin=%s s3=%s web=%s nodes=%d", info["admin"], info["s3"], info["web"], len(sa.node_ids)
     )
     while not stop.is_set():
-        stop.wait(0.5)
+        stop.wait(0.05)
     log.info("garage-standin stopping")
     sa.stop()
     return 0
