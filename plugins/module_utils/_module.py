@@ -112,6 +112,7 @@ class GarageModule(AnsibleModule):
         """``Failed to <verb> <thing> '<name>': <Code>: <message>``, plus ``status`` and ``garage_code``."""
         what = f"{thing} '{name}'" if name is not None else thing
         detail = f"{exc.code}: {exc.message}" if exc.code else exc.message
+        result.setdefault("changed", False)
         result.setdefault("status", exc.status)
         result.setdefault("garage_code", exc.code)
         self.fail_json(msg=f"Failed to {verb} {what}: {detail}", **result)
@@ -119,20 +120,33 @@ class GarageModule(AnsibleModule):
 
     @contextlib.contextmanager
     def api_errors(self, verb: str, thing: str, name: str | None = None, **result: t.Any) -> t.Iterator[None]:
-        """Turn a ``GarageError`` raised inside the block into ONE clean ``fail_json``.
+        """Turn an exception raised inside the block into ONE clean ``fail_json``.
 
-        Expected API errors give no traceback; an unexpected exception fails with its text and
-        traceback. ``result`` entries (e.g. ``changed=True`` after a partial apply) are added.
+        A ``GarageError`` (an expected API answer) fails with ``Failed to <verb> <thing> '<name>':
+        <Code>: <message>`` and no traceback. Anything else that escapes the block (a bug, an
+        unexpected answer shape) fails with the same prefix, the exception type and text, and its
+        traceback (shown by Ansible when tracebacks are enabled). ``result`` entries (e.g.
+        ``changed=True`` after a partial apply) are added to the failure.
         """
+        api_error: GarageError | None = None
+        unexpected: Exception | None = None
+        formatted = ""
         try:
             yield
         except GarageError as exc:
-            self.fail_api(exc, verb, thing, name, **result)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            api_error = exc
+        except Exception as exc:  # noqa: BLE001 - converted once, here, with context
+            unexpected = exc
+            formatted = traceback.format_exc()
+        # Fail outside the except blocks: no pending exception, so no traceback noise.
+        if api_error is not None:
+            self.fail_api(api_error, verb, thing, name, **result)
+        if unexpected is not None:
             what = f"{thing} '{name}'" if name is not None else thing
+            result.setdefault("changed", False)
             self.fail_json(
-                msg=f"Failed to {verb} {what}: unexpected {type(exc).__name__}: {exc}",
-                exception=traceback.format_exc(),
+                msg=f"Failed to {verb} {what}: unexpected {type(unexpected).__name__}: {unexpected}",
+                exception=formatted,
                 **result,
             )
 

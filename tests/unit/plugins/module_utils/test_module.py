@@ -1,0 +1,299 @@
+# Copyright (c) cellar.garage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GarageModule: shared options and constraints, token handling, error conversion, results.
+
+Modules are run for real (AnsibleModule prints its JSON result and exits); the printed
+JSON is what the tests assert on, so masking and serialisation are covered too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing as t
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.cellar.garage.plugins.module_utils._argspec import ArgumentSpec
+from ansible_collections.cellar.garage.plugins.module_utils._client import (
+    GarageAdminClient,
+    GarageConflict,
+    GarageConnectionError,
+    GarageNotFound,
+)
+from ansible_collections.cellar.garage.plugins.module_utils._connection import (
+    CONNECTION_OPTION_NAMES,
+    connection_argspec,
+)
+from ansible_collections.cellar.garage.plugins.module_utils._module import MISSING_TOKEN_MSG, GarageModule
+
+TOKEN = "unit-module-token-Xy7"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("GARAGE_ADMIN_URL", "GARAGE_ADMIN_TOKEN", "GARAGE_ADMIN_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def run_module(
+    args: dict[str, t.Any],
+    body: t.Callable[[GarageModule], None],
+    capsys: pytest.CaptureFixture[str],
+    *,
+    spec: dict[str, t.Any] | ArgumentSpec | None = None,
+    **module_kwargs: t.Any,
+) -> tuple[int, dict[str, t.Any]]:
+    """Build a GarageModule from ``args``, run ``body(module)``; return (exit code, printed JSON)."""
+    with patch_module_args(args), pytest.raises(SystemExit) as info:
+        module = GarageModule(spec or {"name": {"type": "str"}}, **module_kwargs)
+        body(module)
+        module.exit_json(changed=False)
+    out = capsys.readouterr().out
+    return int(info.value.code or 0), json.loads(out)
+
+
+def nothing(module: GarageModule) -> None:
+    pass
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_connection_argspec_shape() -> None:
+    spec = connection_argspec()
+    assert tuple(spec.argument_spec) == CONNECTION_OPTION_NAMES
+    assert spec.argument_spec["admin_token"]["no_log"] is True
+    assert spec.argument_spec["admin_token_file"]["no_log"] is False
+    assert spec.argument_spec["admin_token_file"]["type"] == "path"
+    assert spec.mutually_exclusive == [["admin_token", "admin_token_file"]]
+    # A copy each time: callers can't corrupt the shared spec.
+    spec.argument_spec["timeout"]["default"] = 1
+    assert connection_argspec().argument_spec["timeout"]["default"] == 30
+
+
+def test_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    seen: dict[str, t.Any] = {}
+    rc, _ = run_module({"admin_token": TOKEN}, lambda m: seen.update(m.params), capsys)
+    assert rc == 0
+    assert seen["admin_url"] == "http://127.0.0.1:3903"
+    assert (seen["validate_certs"], seen["ca_path"], seen["timeout"], seen["retries"]) == (True, None, 30, 3)
+
+
+def test_admin_url_from_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARAGE_ADMIN_URL", "http://garage.internal:3903")
+    seen: dict[str, t.Any] = {}
+    run_module({"admin_token": TOKEN}, lambda m: seen.update(m.params), capsys)
+    assert seen["admin_url"] == "http://garage.internal:3903"
+
+
+def test_token_options_are_mutually_exclusive(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rc, result = run_module({"admin_token": TOKEN, "admin_token_file": str(tmp_path / "t")}, nothing, capsys)
+    assert rc == 1
+    assert result["failed"]
+    assert "mutually exclusive" in result["msg"]
+    assert "admin_token|admin_token_file" in result["msg"]
+
+
+def test_module_constraints_merge_with_connection_constraints(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = ArgumentSpec({"a": {"type": "str"}, "b": {"type": "str"}}, mutually_exclusive=[["a", "b"]])
+    rc, result = run_module({"admin_token": TOKEN, "a": "1", "b": "2"}, nothing, capsys, spec=spec)
+    assert rc == 1 and "a|b" in result["msg"]
+    rc, result = run_module(
+        {"admin_token": TOKEN, "admin_token_file": "/x"}, nothing, capsys, spec=spec, required_one_of=[["a", "b"]]
+    )
+    assert rc == 1 and "mutually exclusive" in result["msg"]
+    rc, result = run_module({"admin_token": TOKEN}, nothing, capsys, spec=spec, required_one_of=[["a", "b"]])
+    assert rc == 1 and "one of the following is required: a, b" in result["msg"]
+
+
+def test_env_token_plus_token_file_is_not_a_conflict(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """GARAGE_ADMIN_TOKEN in the environment must not clash with an explicit admin_token_file."""
+    path = tmp_path / "token"
+    path.write_text("from-file\n")
+    os.chmod(path, 0o600)
+    monkeypatch.setenv("GARAGE_ADMIN_TOKEN", "from-env")
+    seen: list[str] = []
+
+    def body(module: GarageModule) -> None:
+        seen.append(module._admin_token())
+
+    rc, _ = run_module({"admin_token_file": str(path)}, body, capsys)
+    assert rc == 0
+    assert seen == ["from-file"]
+
+
+# --------------------------------------------------------------------------- token
+
+
+def test_missing_token_fails_before_any_call(capsys: pytest.CaptureFixture[str]) -> None:
+    with mock.patch.object(GarageAdminClient, "call") as call:
+        rc, result = run_module({}, lambda m: m.client.list_buckets(), capsys)
+    assert rc == 1
+    assert result["msg"] == MISSING_TOKEN_MSG
+    call.assert_not_called()
+
+
+def test_token_from_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARAGE_ADMIN_TOKEN", TOKEN)
+    seen: list[bool] = []
+    rc, _ = run_module({}, lambda m: seen.append(m.client.has_token), capsys)
+    assert rc == 0 and seen == [True]
+
+
+def test_unsafe_token_file_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text(TOKEN)
+    os.chmod(path, 0o644)
+    rc, result = run_module({"admin_token_file": str(path)}, lambda m: m.client.list_buckets(), capsys)
+    assert rc == 1
+    assert "accessible by group or others" in result["msg"]
+    assert TOKEN not in json.dumps(result)
+
+
+def test_token_from_file_is_masked_in_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text(TOKEN)
+    os.chmod(path, 0o600)
+
+    def body(module: GarageModule) -> None:
+        module.client  # noqa: B018 - resolves the token
+        module.exit_json(changed=False, echo=f"token is {TOKEN}")
+
+    rc, result = run_module({"admin_token_file": str(path)}, body, capsys)
+    assert rc == 0
+    assert TOKEN not in json.dumps(result)
+
+
+def test_client_is_built_once_with_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    clients: list[GarageAdminClient] = []
+
+    def body(module: GarageModule) -> None:
+        clients.extend([module.client, module.client])
+
+    run_module(
+        {"admin_token": TOKEN, "admin_url": "https://g:3903/", "timeout": 5, "retries": 0, "validate_certs": False},
+        body,
+        capsys,
+    )
+    first, second = clients
+    assert first is second
+    assert first.admin_url == "https://g:3903"
+    assert (first.timeout, first.retries, first.validate_certs) == (5, 0, False)
+
+
+def test_retries_become_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    def body(module: GarageModule) -> None:
+        assert module.client.on_retry is not None
+        module.client.on_retry("Garage admin API ListKeys: HTTP 503 (busy); retry 1/3 in 0.5s")
+
+    rc, result = run_module({"admin_token": TOKEN}, body, capsys)
+    assert rc == 0
+    # ansible-core 2.19 returns structured warnings; older versions plain strings.
+    assert "retry 1/3" in json.dumps(result.get("warnings", []))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def raise_in_api_errors(exc: BaseException, **result: t.Any) -> t.Callable[[GarageModule], None]:
+    def body(module: GarageModule) -> None:
+        with module.api_errors("delete", "bucket", "photos", **result):
+            raise exc
+
+    return body
+
+
+def test_api_error_message_format(capsys: pytest.CaptureFixture[str]) -> None:
+    exc = GarageConflict(
+        "Tried to delete a non-empty bucket", status=409, code="BucketNotEmpty", endpoint="DeleteBucket"
+    )
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc), capsys)
+    assert rc == 1
+    assert result["msg"] == "Failed to delete bucket 'photos': BucketNotEmpty: Tried to delete a non-empty bucket"
+    assert result["status"] == 409
+    assert result["garage_code"] == "BucketNotEmpty"
+    assert "exception" not in result  # expected API errors carry no traceback noise
+    assert result["changed"] is False
+
+
+def test_api_error_keeps_extra_result(capsys: pytest.CaptureFixture[str]) -> None:
+    exc = GarageNotFound("Bucket not found: photos", status=404, code="NoSuchBucket")
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc, changed=True, step="alias"), capsys)
+    assert rc == 1
+    assert result["changed"] is True and result["step"] == "alias"
+
+
+def test_connection_error_message(capsys: pytest.CaptureFixture[str]) -> None:
+    exc = GarageConnectionError("Cannot reach Garage admin API at http://x:3903: Connection refused")
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc), capsys)
+    assert rc == 1
+    assert (
+        result["msg"]
+        == "Failed to delete bucket 'photos': Cannot reach Garage admin API at http://x:3903: Connection refused"
+    )
+    assert result["status"] is None
+
+
+def test_unexpected_error_includes_exception_text(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(KeyError("globalAliases")), capsys)
+    assert rc == 1
+    assert result["msg"].startswith("Failed to delete bucket 'photos': unexpected KeyError:")
+    assert "globalAliases" in result["msg"]
+    # The traceback is passed along; ansible-core >= 2.19 keeps it only when tracebacks are enabled.
+    assert "Traceback" in result.get("exception", "Traceback")
+
+
+def test_token_never_in_error_output(capsys: pytest.CaptureFixture[str]) -> None:
+    exc = GarageNotFound(f"weird server echoing {TOKEN}", status=404, code="NoSuchBucket")
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc), capsys)
+    assert rc == 1
+    assert TOKEN not in json.dumps(result)
+
+
+def test_fail_api_without_name(capsys: pytest.CaptureFixture[str]) -> None:
+    def body(module: GarageModule) -> None:
+        with module.api_errors("read", "cluster layout"):
+            raise GarageNotFound("x", status=404, code="C")
+
+    _, result = run_module({"admin_token": TOKEN}, body, capsys)
+    assert result["msg"] == "Failed to read cluster layout: C: x"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@pytest.mark.parametrize("diff", [True, False])
+def test_exit_resource_diff(capsys: pytest.CaptureFixture[str], diff: bool) -> None:
+    def body(module: GarageModule) -> None:
+        module.exit_resource(True, {"quota": None}, {"quota": 10}, bucket={"id": "b"})
+
+    rc, result = run_module({"admin_token": TOKEN, "_ansible_diff": diff}, body, capsys)
+    assert rc == 0
+    assert result["changed"] is True
+    assert result["bucket"] == {"id": "b"}
+    if diff:
+        assert result["diff"] == {"before": {"quota": None}, "after": {"quota": 10}}
+    else:
+        assert "diff" not in result
+
+
+def test_exit_resource_none_becomes_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    _, result = run_module({"admin_token": TOKEN, "_ansible_diff": True}, lambda m: m.exit_resource(False), capsys)
+    assert result["diff"] == {"before": {}, "after": {}}
+    assert result["changed"] is False
+
+
+def test_check_mode_supported_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[bool] = []
+    rc, result = run_module(
+        {"admin_token": TOKEN, "_ansible_check_mode": True}, lambda m: seen.append(m.check_mode), capsys
+    )
+    assert rc == 0 and seen == [True]
+    assert not result.get("skipped")
