@@ -781,7 +781,7 @@ class AdminApi:
         rt = c.body.get("repairType")
         valid = {"tables", "blocks", "versions", "multipartUploads", "blockRefs", "blockRc", "rebalance", "aliases"}
         if not (
-            rt in valid
+            (isinstance(rt, str) and rt in valid)
             or (isinstance(rt, dict) and rt.get("scrub") in ("start", "pause", "resume", "cancel") and len(rt) == 1)
         ):
             raise bad_request("Invalid JSON: data did not match any variant of RepairType")
