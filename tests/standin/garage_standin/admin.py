@@ -419,10 +419,7 @@ class AdminApi:
             query = self._parse_query(qs, spec, endpoint)
             parsed_body: t.Any = None
             if spec is not None and spec.body is not None:
-                try:
-                    raw = json.loads(body.decode("utf-8"))
-                except (ValueError, UnicodeDecodeError) as e:
-                    raise bad_request(f"Invalid JSON: {_serde_like(e, body)}") from None
+                raw = parse_json_body(body)
                 try:
                     parsed_body = spec.body(raw)
                 except BadJson as e:
@@ -1509,6 +1506,48 @@ def _token_info(tok: AdminToken) -> dict[str, t.Any]:
 
 def _pseudo_token(name: str, scope: list[str]) -> dict[str, t.Any]:
     return {"id": None, "created": None, "name": name, "expiration": None, "expired": False, "scope": scope}
+
+
+MAX_JSON_DEPTH = 128  # serde_json's recursion limit
+
+
+def _reject_constant(name: str) -> t.Any:
+    raise ValueError(f"expected value ({name} is not JSON)")
+
+
+def _json_depth_exceeded(body: bytes) -> bool:
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    in_str = False
+    esc = False
+    for ch in body:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == 0x5C:  # backslash
+                esc = True
+            elif ch == 0x22:
+                in_str = False
+        elif ch == 0x22:
+            in_str = True
+        elif ch in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif ch in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def parse_json_body(body: bytes) -> t.Any:
+    """Parse a request body like serde_json would (400 ``Invalid JSON: ...`` otherwise)."""
+    if _json_depth_exceeded(body):
+        raise bad_request("Invalid JSON: recursion limit exceeded")
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise bad_request(f"Invalid JSON: {_serde_like(e, body)}") from None
 
 
 def _serde_like(e: Exception, body: bytes) -> str:

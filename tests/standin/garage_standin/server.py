@@ -264,6 +264,8 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, huge headers...) in Garage's JSON shape."""
         status = code if 400 <= code < 500 else 400
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # always answer with a status line and headers
         path = (getattr(self, "path", "") or "").split("?", 1)[0] or "/"
         msg = f"Bad request: {message or 'invalid HTTP request'}"
         region = self.api.store.region
@@ -279,6 +281,13 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except OSError:
             pass
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok and self.request_version == "HTTP/0.9":
+            self.send_error(400, "HTTP/0.9 is not supported")
+            return False
+        return ok
 
     def handle_one_request(self) -> None:
         try:
