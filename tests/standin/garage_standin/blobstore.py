@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import queue
 import secrets
 import shutil
 import tempfile
@@ -132,13 +133,60 @@ def new_blob(store: Store, bucket_id: str) -> tuple[str, str]:
     return name, os.path.join(d, name)
 
 
-def remove_blob(store: Store, bucket_id: str, name: str) -> None:
+def remove_blob_now(store: Store, bucket_id: str, name: str) -> None:
     if not name:
         return
     try:
         os.unlink(blob_path(store, bucket_id, name))
     except OSError:
         pass
+
+
+class _Reaper:
+    """Unlinks dead blobs in the background, like Garage's asynchronous block GC.
+
+    Right after heavy writes an unlink can block on the filesystem for a while;
+    doing it off the request path keeps DeleteObjects fast. The worker thread
+    exits after ``IDLE_EXIT`` seconds without work and is restarted on demand.
+    """
+
+    IDLE_EXIT = 5.0
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def put(self, path: str) -> None:
+        self.queue.put(path)
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="standin-blob-reaper", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                path = self.queue.get(timeout=self.IDLE_EXIT)
+            except queue.Empty:
+                with self.lock:
+                    if self.queue.empty():
+                        self.thread = None
+                        return
+                continue
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+_REAPER = _Reaper()
+
+
+def remove_blob(store: Store, bucket_id: str, name: str) -> None:
+    """Forget a blob; the file is unlinked in the background (open readers keep their bytes)."""
+    if name:
+        _REAPER.put(blob_path(store, bucket_id, name))
 
 
 def remove_bucket_dir(store: Store, bucket_id: str) -> None:

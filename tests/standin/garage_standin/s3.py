@@ -267,6 +267,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return "Garage"
+
     timeout = 120
     # Guard against header floods: http.server already caps line length (64 KiB) and count (100).
 
@@ -457,6 +458,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
             self._cors_preflight(req)
             return
         key = self._authenticate()
+        self._apply_control(req)
         m = req.method
         if req.bucket is None:
             if m == "GET":
@@ -467,6 +469,27 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
             self._route_bucket(req, key)
         else:
             self._route_object(req, key)
+
+    def _apply_control(self, req: Request) -> None:
+        """Count the call as ``S3:<Operation>`` and apply a fault registered for exactly that name.
+
+        The control plane (``/__standin/`` on the admin port, ``--allow-faults``) is the core's;
+        faults on ``*`` are meant for admin endpoints and are not applied to S3 calls.
+        """
+        ctl = getattr(self.store, "control", None)
+        if ctl is None:
+            return
+        name = f"S3:{op_name(req, self._h('x-amz-copy-source') is not None)}"
+        ctl.count(name)
+        if not any(f.get("endpoint") == name for f in ctl.faults()):
+            return
+        fault = ctl.take(name)
+        if fault is None:
+            return
+        if fault.latency_ms:
+            time.sleep(min(fault.latency_ms, 30_000) / 1000.0)
+        if fault.status:
+            raise S3Error(fault.status, fault.code, fault.message)
 
     def _resolve(self, req: Request, key: Key, need: str) -> Bucket:
         store = self.store
@@ -1585,6 +1608,52 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
                 )
             )
         self._send(200, s3xml.render("ListMultipartUploadsResult", out))
+
+
+def op_name(req: Request, copy: bool) -> str:
+    """The S3 operation name of a request (mirrors the routing of S3Handler)."""
+    q, m = req.query, req.method
+    if m == "OPTIONS":
+        return "Options"
+    if req.bucket is None:
+        return "ListBuckets" if m == "GET" else "Unknown"
+    if req.key is None:
+        sub = {
+            "cors": "BucketCors",
+            "website": "BucketWebsite",
+            "lifecycle": "BucketLifecycleConfiguration",
+        }
+        for k, v in sub.items():
+            if k in q and m in ("GET", "PUT", "DELETE"):
+                if m == "DELETE" and k == "lifecycle":
+                    return "DeleteBucketLifecycle"
+                return {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}[m] + v
+        if m == "GET":
+            for k, v in (
+                ("location", "GetBucketLocation"),
+                ("versioning", "GetBucketVersioning"),
+                ("acl", "GetBucketAcl"),
+                ("uploads", "ListMultipartUploads"),
+            ):
+                if k in q:
+                    return v
+            return "ListObjectsV2" if "list-type" in q else "ListObjects"
+        return {"PUT": "CreateBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket"}.get(
+            m, "DeleteObjects" if m == "POST" and "delete" in q else "Unknown"
+        )
+    if m == "PUT":
+        if "uploadId" in q or "partNumber" in q:
+            return "UploadPartCopy" if copy else "UploadPart"
+        return "CopyObject" if copy else "PutObject"
+    if m == "GET":
+        return "ListParts" if "uploadId" in q else "GetObject"
+    if m == "HEAD":
+        return "HeadObject"
+    if m == "POST":
+        return "CreateMultipartUpload" if "uploads" in q else "CompleteMultipartUpload"
+    if m == "DELETE":
+        return "AbortMultipartUpload" if "uploadId" in q else "DeleteObject"
+    return "Unknown"
 
 
 def _el_to_dict(el: t.Any) -> t.Any:

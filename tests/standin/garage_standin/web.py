@@ -30,6 +30,7 @@ class WebHandler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return "Garage"
+
     timeout = 60
 
     def log_message(self, format: str, *args: t.Any) -> None:
