@@ -363,6 +363,7 @@ class KeyManager:
                     "creates: to create a key with this id, import it by also giving secret_access_key, "
                     "or create the key by name only."
                 )
+                raise AssertionError("unreachable")  # pragma: no cover - fail_json exits
             else:
                 self.create()
         else:

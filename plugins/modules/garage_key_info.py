@@ -168,7 +168,7 @@ def view(info: dict[str, t.Any], show_secret: bool) -> dict[str, t.Any]:
     return result
 
 
-def read_one(module: GarageModule) -> t.NoReturn:
+def read_one(module: GarageModule) -> None:
     params = module.params
     label = params.get("id") or params.get("name")
     with module.api_errors("read", "key", label):
@@ -183,10 +183,11 @@ def read_one(module: GarageModule) -> t.NoReturn:
             module.fail_json(msg=str(exc), key_ids=exc.ids)
     if info is None:
         module.exit_json(changed=False, exists=False, key=None)
-    module.exit_json(changed=False, exists=True, key=view(info, params["show_secret"]))
+    else:
+        module.exit_json(changed=False, exists=True, key=view(info, params["show_secret"]))
 
 
-def read_all(module: GarageModule) -> t.NoReturn:
+def read_all(module: GarageModule) -> None:
     show_secret = module.params["show_secret"]
     with module.api_errors("list", "keys"):
         listing = module.client.list_keys() or []
@@ -213,7 +214,8 @@ def main() -> None:
         module.fail_json(msg="Invalid options: name must not be empty")
     if params.get("id") is not None or params.get("name") is not None:
         read_one(module)
-    read_all(module)
+    else:
+        read_all(module)
 
 
 if __name__ == "__main__":

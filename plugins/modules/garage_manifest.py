@@ -420,7 +420,7 @@ def main() -> None:
         module.fail_json(msg=f"Failed to read manifest file '{dest}': {exc}", **result)
     content_changed = old_content != content
     mode_changed = old_mode is not None and old_mode != FILE_MODE
-    diffs = []
+    diffs: list[dict[str, t.Any]] = []
     if mode_changed:
         diffs.append({"before": {"path": dest, "mode": f"{old_mode:04o}"}, "after": {"path": dest, "mode": "0600"}})
     if content_changed:
