@@ -524,6 +524,7 @@ def undo_entries(layout_now: t.Mapping[str, t.Any], ours: ChangeMap) -> ChangeMa
 # --------------------------------------------------------------------------- messages
 
 _REPLICATED_RE = re.compile(r"replicated (\d+) times on at least (\d+) distinct zones")
+_MOVE_RE = re.compile(r"^\s*(\d+) partitions will move")
 _TRANSFER_RE = re.compile(r"A total of (\d+) new copies of partitions need to be transferred")
 _PARTITION_SIZE_RE = re.compile(r"Optimal partition size:\s*(.+?)\s*(?:\((.+?) in previous layout\))?\s*$")
 _USABLE_RE = re.compile(r"Usable capacity / total cluster capacity:\s*(.+?)\s*/\s*(.+?)\s*\(([\d.]+)\s*%\)")
@@ -539,6 +540,7 @@ def parse_layout_message(lines: t.Sequence[str] | None) -> dict[str, t.Any]:
     """
     summary: dict[str, t.Any] = {
         "partitions_to_transfer": None,
+        "partitions_moved": None,
         "replication_factor": None,
         "zone_redundancy": None,
         "optimal_partition_size": None,
@@ -556,6 +558,8 @@ def parse_layout_message(lines: t.Sequence[str] | None) -> dict[str, t.Any]:
                 summary["zone_redundancy"] = int(m.group(2))
             elif m := _TRANSFER_RE.search(line):
                 summary["partitions_to_transfer"] = int(m.group(1))
+            elif m := _MOVE_RE.search(line):
+                summary["partitions_moved"] = int(m.group(1))
             elif m := _PARTITION_SIZE_RE.search(line):
                 summary["optimal_partition_size"] = m.group(1)
                 summary["previous_partition_size"] = m.group(2)

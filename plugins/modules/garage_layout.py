@@ -326,6 +326,13 @@ replication_factor:
   returned: always
   type: int
   sample: 3
+applied_versions:
+  description: Layout versions applied by this run; more than one only when a concurrent operator overwrote our
+    staged roles before our apply and the module re-planned.
+  returned: always
+  type: list
+  elements: int
+  sample: [2]
 foreign_changes:
   description: Role changes in the applied version that this run did not plan (staged concurrently by another
     operator between our check and our apply).
@@ -355,6 +362,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._layout import (
     known_nodes,
     layout_parameters,
     needs_status,
+    node_label,
     parse_layout_message,
     parse_node_specs,
     parse_zone_redundancy,
@@ -386,6 +394,8 @@ class LayoutManager:
         self.params = module.params
         self.warnings: list[str] = []
         self.nodes: list[KnownNode] = []
+        #: layout versions applied by this run (more than one only after a concurrent overwrite)
+        self.applied_versions: list[int] = []
 
     # ------------------------------------------------------------------ helpers
 
@@ -568,7 +578,8 @@ class LayoutManager:
             "stale_staged_changes": stale,
             "stale_staged_action": "none",
             "partition_moves": None,
-            "applied": False,
+            "applied": bool(self.applied_versions),
+            "applied_versions": self.applied_versions,
             "foreign_changes": [],
         }
         if conflicts:
@@ -598,7 +609,7 @@ class LayoutManager:
                     f"The layout was changed concurrently (version {before['version']} -> {after['version']}); "
                     "it now matches the declared layout, this run applied nothing"
                 )
-            self.exit(False, before, after, version=version, staged_changes=[], **result)
+            self.exit(bool(self.applied_versions), before, after, version=version, staged_changes=[], **result)
 
         if plan.apply_needed:
             problem = replication_problem(plan.desired, rf, plan.desired_zone_redundancy)
@@ -685,6 +696,15 @@ class LayoutManager:
             current_roles(applied_layout) if applied_layout.get("roles") is not None else current_roles(confirmed)
         )
         foreign = role_diff(plan.desired, final_roles)
+        self.applied_versions.append(version + 1)
+        lost = sorted(node for node in plan.expected_staged if final_roles.get(node) != plan.desired.get(node))
+        if lost:
+            # A concurrent operator's staged entries for the same nodes replaced ours before our apply.
+            raise LayoutConflict(
+                f"version {version + 1} was applied, but it holds another operator's roles for "
+                + ", ".join(node_label(node, self.nodes) for node in lost)
+                + " instead of ours"
+            )
         result["foreign_changes"] = self.describe(plan.desired, foreign)
         if foreign:
             self.warnings.append(
@@ -733,6 +753,7 @@ class LayoutManager:
                 f"ApplyClusterLayout answered '{exc.message}', but the re-read shows version {now_version} "
                 "with exactly the declared roles"
             )
+            self.applied_versions.append(now_version)
             result.update(applied=True)
             self.exit(True, before, self.view(now), version=now_version, staged_changes=planned, **result)
         cleared = self.undo(plan.to_stage, params_ours)
