@@ -38,7 +38,7 @@ class S3Server:
         self.region = region
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), S3Handler)
         self.httpd.daemon_threads = True
-        config = {"region": region, "web_root_domain": web_root_domain}
+        config = {"region": region, "web_root_domain": web_root_domain, "s3_root_domain": "s3.garage.localhost"}
         self.httpd.store = self.store  # type: ignore[attr-defined]
         self.httpd.standin_config = config  # type: ignore[attr-defined]
         scheme = "http"

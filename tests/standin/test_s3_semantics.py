@@ -368,3 +368,18 @@ def test_error_document_shape(server: S3Server) -> None:
         b"<Region>garage</Region>",
     ):
         assert tag in body
+
+
+def test_vhost_style_with_root_domain(server: S3Server) -> None:
+    k = server.create_key()
+    name = random_name("vh")
+    server.create_bucket(name, k)
+    host = {"host": f"{name}.s3.garage.localhost:{server.port}"}
+    st, body, _ = signed(server, k, "PUT", "/dir/obj", body=b"vhost!", headers=host)
+    assert st == 200, body
+    st, body, _ = signed(server, k, "GET", "/dir/obj", headers=host)
+    assert (st, body) == (200, b"vhost!")
+    st, body, _ = signed(server, k, "GET", "/?list-type=2", headers=host)
+    assert st == 200 and b"<Key>dir/obj</Key>" in body and f"<Name>{name}</Name>".encode() in body
+    st, body, _ = signed(server, k, "GET", f"/{name}/dir/obj")  # path style still works
+    assert (st, body) == (200, b"vhost!")

@@ -32,7 +32,7 @@ from .state import Bucket, Key, MultipartUpload, ObjectMeta, Permission, Store
 
 DEVIATIONS = """
 - A wrong secret gives 403 SignatureDoesNotMatch (Garage: AccessDenied "Invalid signature").
-- Vhost-style addressing is not supported (Garage: only with [s3_api] root_domain).
+- Vhost-style addressing works when the config has ``s3_root_domain`` (Garage: ``[s3_api] root_domain``).
 - No SSE-C, PostObject, partNumber on GET/HEAD, versioning, tagging, ACL writes (501).
 - Multipart objects get no stored full-object checksum.
 """
@@ -328,6 +328,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         self._extra_headers: dict[str, str] = {}
+        self._req_bucket = ""
         self._request_id = secrets.token_hex(8).upper()
         self._resource = self.path.split("?", 1)[0]
         te = (self._h("Transfer-Encoding") or "").lower()
@@ -415,12 +416,28 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
         rest = raw_path[1:]
         bucket: str | None = None
         key: str | None = None
-        if rest:
+        vhost = self._vhost_bucket()
+        if vhost is not None:  # vhost-style: <bucket>.<s3 root_domain>
+            bucket = vhost
+            key = urllib.parse.unquote(rest) if rest else None
+        elif rest:
             b, sep, k = rest.partition("/")
             bucket = urllib.parse.unquote(b)
             if sep and k:
                 key = urllib.parse.unquote(k)
+        self._req_bucket = bucket or ""
         return Request(self.command, bucket, key, query, raw_path)
+
+    def _vhost_bucket(self) -> str | None:
+        """Bucket name from the Host header when ``[s3_api] root_domain`` is configured."""
+        root = cfg_get(getattr(self.server, "standin_config", None), "s3_root_domain")
+        if not root:
+            return None
+        root = str(root).lstrip(".").lower()
+        host = re.sub(r":\d+$", "", (self._h("Host") or "").strip().lower())
+        if host.endswith("." + root) and len(host) > len(root) + 1:
+            return host[: -len(root) - 1]
+        return None
 
     def _authenticate(self) -> Key:
         raw_path, _, raw_query = self.path.partition("?")
@@ -1406,7 +1423,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
         self._send(200, body)
 
     def _bucket_name(self) -> str:
-        return urllib.parse.unquote(self.path.partition("?")[0][1:].partition("/")[0])
+        return self._req_bucket
 
     def _part_number(self, req: Request) -> int:
         try:
