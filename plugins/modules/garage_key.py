@@ -22,7 +22,7 @@ description:
     of this module."
   - Options that are not set are left untouched on an existing key.
 author:
-  - cellar.garage maintainers
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes

@@ -14,7 +14,7 @@ description:
   - Read one access key of a Garage cluster, addressed by O(id) or by its exact O(name), or all of them.
   - The keys' secrets are not returned unless O(show_secret=true) is asked for explicitly.
 author:
-  - cellar.garage maintainers
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes.info_module
@@ -34,7 +34,7 @@ options:
     type: str
   show_secret:
     description:
-      - Also return each key's secret, in RV(key.secret_access_key) and RV(keys[].secret_access_key).
+      - Also return each key's secret, in RV(key.secret_access_key) and in each entry of RV(keys).
       - "The result then contains secrets: run the task with C(no_log: true) and register it, otherwise
         the secrets are printed (for example with C(-v)) and may end up in logs."
     type: bool

@@ -21,7 +21,7 @@ description:
     C(0600), atomically, and only when its content (or mode) differs - so the task is idempotent.
   - Nothing in the cluster is ever changed.
 author:
-  - cellar.garage maintainers
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes.actiongroup_garage
@@ -30,7 +30,7 @@ attributes:
     description: Can run in C(check_mode) and return changed status prediction without modifying target.
     support: full
     details:
-      - The cluster is only read. In check mode O(dest) is not written; RV(changed) says whether it would be.
+      - The cluster is only read. In check mode O(dest) is not written; C(changed) says whether it would be.
   diff_mode:
     description:
       - Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
