@@ -1,0 +1,144 @@
+# Copyright (c) cellar.garage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers shared by the bucket-side integration tests (test_bucket*.py, test_bad_input.py).
+
+``quartet`` runs one module task the way STYLE.md item 17 asks: check mode, then the real run,
+then an idempotent check and an idempotent run, with an out-of-band read (the stand-in's Admin
+API through ``garage.admin``, never the module under test) before, after the check run, and at
+the end. It costs one ansible-playbook run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import typing as t
+from urllib.parse import urlencode
+
+from tests.integration.ansible_run import PlaybookResult, TaskRecord, run_playbook
+
+
+def uid(prefix: str = "it") -> str:
+    """A unique, valid bucket/alias name."""
+    return f"{prefix}-{secrets.token_hex(5)}"
+
+
+def bucket_oob(garage: t.Any, *, name: str | None = None, bucket_id: str | None = None) -> dict[str, t.Any] | None:
+    """GetBucketInfo out of band; None on 404."""
+    query = {"globalAlias": name} if name is not None else {"id": bucket_id}
+    status, body = garage.admin("GetBucketInfo", query=query)
+    if status == 404:
+        return None
+    assert status == 200, body
+    return t.cast(dict, body)
+
+
+def key_oob(garage: t.Any, key_id: str) -> dict[str, t.Any]:
+    return t.cast(dict, garage.ok("GetKeyInfo", query={"id": key_id}))
+
+
+def create_bucket_oob(garage: t.Any, name: str, **update: t.Any) -> dict[str, t.Any]:
+    info = garage.ok("CreateBucket", body={"globalAlias": name})
+    if update:
+        info = garage.ok("UpdateBucket", query={"id": info["id"]}, body=update)
+    return t.cast(dict, info)
+
+
+def perms_of(info: dict[str, t.Any] | None, key_id: str) -> dict[str, bool] | None:
+    """A key's flags in a GetBucketInfo answer, None when the key is not listed."""
+    for k in (info or {}).get("keys") or []:
+        if k["accessKeyId"] == key_id:
+            return {f: bool(k["permissions"].get(f)) for f in ("read", "write", "owner")}
+    return None
+
+
+@dataclasses.dataclass
+class Quartet:
+    check: TaskRecord
+    apply: TaskRecord
+    idem_check: TaskRecord
+    idem_apply: TaskRecord
+    before: t.Any
+    after: t.Any
+    runs: list[PlaybookResult]
+
+    def assert_converged(self) -> Quartet:
+        """check and apply changed, the idempotent pair did not, and check mode wrote nothing."""
+        assert self.check.changed, self.check.result
+        assert self.apply.changed, self.apply.result
+        assert not self.idem_check.changed, self.idem_check.result
+        assert not self.idem_apply.changed, self.idem_apply.result
+        return self
+
+
+class Read(t.NamedTuple):
+    """An out-of-band Admin API read: Python side (``garage.admin``) and playbook side (``uri``)."""
+
+    endpoint: str
+    query: dict[str, t.Any]
+
+    def __call__(self, garage: t.Any) -> t.Any:
+        status, body = garage.admin(self.endpoint, query=self.query)
+        if status == 404:
+            return None
+        assert status == 200, body
+        return body
+
+    def uri_task(self, garage: t.Any, name: str) -> dict[str, t.Any]:
+        """The same read as an ``ansible.builtin.uri`` task (not the module under test)."""
+        return {
+            "name": name,
+            "ansible.builtin.uri": {
+                "url": f"{garage.admin_url.rstrip('/')}/v2/{self.endpoint}?{urlencode(self.query)}",
+                "headers": {"Authorization": f"Bearer {garage.admin_token}"},
+                "status_code": [200, 404],
+                "return_content": True,
+            },
+        }
+
+    @staticmethod
+    def from_uri(record: TaskRecord) -> t.Any:
+        return None if record.result.get("status") == 404 else record.result.get("json")
+
+
+def bucket_read(*, name: str | None = None, bucket_id: str | None = None) -> Read:
+    return Read("GetBucketInfo", {"globalAlias": name} if name is not None else {"id": bucket_id})
+
+
+def quartet(garage: t.Any, module: str, args: dict[str, t.Any], read: Read) -> Quartet:
+    """Check -> apply -> idempotent check -> idempotent apply of ``module`` with ``args``, in ONE playbook.
+
+    An out-of-band ``uri`` read right after the check-mode task must equal the ``garage.admin`` read
+    taken before the run (check mode wrote nothing); ``after`` is a ``garage.admin`` read after the run.
+    Asserts that no task failed.
+    """
+    before = read(garage)
+    r = run_playbook(
+        [
+            {"name": "check", module: args, "check_mode": True},
+            read.uri_task(garage, "read after check"),
+            {"name": "apply", module: args},
+            {"name": "idempotent check", module: args, "check_mode": True},
+            {"name": "idempotent apply", module: args},
+        ],
+        garage=garage,
+        diff=True,
+    )
+    assert r.rc == 0, r.output
+    assert Read.from_uri(r.task("read after check")) == before, "check mode changed the cluster"
+    return Quartet(
+        check=r.task("check"),
+        apply=r.task("apply"),
+        idem_check=r.task("idempotent check"),
+        idem_apply=r.task("idempotent apply"),
+        before=before,
+        after=read(garage),
+        runs=[r],
+    )
+
+
+def run_one(garage: t.Any, module: str, args: dict[str, t.Any], *, check: bool = False) -> TaskRecord:
+    """One task in one playbook run (failures allowed: read ``.failed`` / ``.result['msg']``)."""
+    r = run_playbook([{"name": "task", module: args}], garage=garage, check=check, diff=True)
+    return r.task("task")
