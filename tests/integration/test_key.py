@@ -326,3 +326,7 @@ def test_no_op_costs_one_read(garage: t.Any) -> None:
         assert r.rc == 0 and not r.task("noop").changed, r.output
         calls = {k: v for k, v in dict(garage.calls()).items() if v}
         assert calls == {"GetKeyInfo": 1}, calls
+    garage.reset_calls()
+    r = run_playbook([{"name": "info", "cellar.garage.garage_key_info": {"name": name}}], garage=garage)
+    assert r.rc == 0 and r.task("info").result["exists"], r.output
+    assert {k: v for k, v in garage.calls().items() if v} == {"GetKeyInfo": 1}

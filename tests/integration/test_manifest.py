@@ -113,6 +113,7 @@ def test_mode_is_enforced(garage: t.Any, tmp_path: Path) -> None:
     assert r.rc == 0 and r.task("write").changed, r.output
     assert "admin_tokens" not in json.loads(dest.read_text())
     dest.chmod(0o644)
+    garage.reset_calls()
     r = run_playbook(
         [
             {"name": "fix mode", MODULE: {"dest": str(dest), "include_admin_tokens": False}},
@@ -123,3 +124,14 @@ def test_mode_is_enforced(garage: t.Any, tmp_path: Path) -> None:
     assert r.rc == 0, r.output
     assert r.task("fix mode").changed and not r.task("again").changed
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    # Cost: one status, one layout, one list + one read per bucket and per key, per run.
+    manifest = json.loads(dest.read_text())
+    expected = {
+        "GetClusterStatus": 2,
+        "GetClusterLayout": 2,
+        "ListBuckets": 2,
+        "ListKeys": 2,
+        "GetBucketInfo": 2 * len(manifest["buckets"]),
+        "GetKeyInfo": 2 * len(manifest["keys"]),
+    }
+    assert {k: v for k, v in garage.calls().items() if v} == {k: v for k, v in expected.items() if v}
