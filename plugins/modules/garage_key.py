@@ -334,7 +334,12 @@ class KeyManager:
 
     def read(self) -> dict[str, t.Any] | None:
         key_id = self.params.get("id")
-        show_secret = key_id is not None and self.params.get("secret_access_key") is not None
+        # The secret is read only to verify an import against an existing key; it is never returned.
+        show_secret = (
+            key_id is not None
+            and self.params.get("secret_access_key") is not None
+            and self.params["state"] == "present"
+        )
         with self.module.api_errors("read", "key", self.label):
             try:
                 return find_key(

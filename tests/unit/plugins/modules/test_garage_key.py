@@ -411,6 +411,14 @@ def test_absent_by_name_check_mode(client: mock.MagicMock) -> None:
     client.delete_key.assert_not_called()
 
 
+def test_absent_with_secret_does_not_read_the_secret(client: mock.MagicMock) -> None:
+    client.get_key_info.return_value = key_info("gone")
+    failed, result = run({"id": KEY_ID, "secret_access_key": SECRET, "state": "absent"}, client)
+    assert not failed and result["changed"] is True
+    client.get_key_info.assert_called_once_with(id=KEY_ID, show_secret=False)
+    client.delete_key.assert_called_once_with(KEY_ID)
+
+
 def test_absent_missing_is_not_changed(client: mock.MagicMock) -> None:
     client.get_key_info.side_effect = GarageNotFound("Access key not found", status=404, code="NoSuchAccessKey")
     failed, result = run({"id": KEY_ID, "state": "absent"}, client)
