@@ -14,7 +14,7 @@ import secrets
 import typing as t
 import uuid
 
-from tests.integration.ansible_run import PlaybookResult, run_playbook
+from tests.integration.ansible_run import PlaybookResult, run_adhoc, run_playbook
 
 MODULE = "cellar.garage.garage_key"
 
@@ -330,3 +330,14 @@ def test_no_op_costs_one_read(garage: t.Any) -> None:
     r = run_playbook([{"name": "info", "cellar.garage.garage_key_info": {"name": name}}], garage=garage)
     assert r.rc == 0 and r.task("info").result["exists"], r.output
     assert {k: v for k, v in garage.calls().items() if v} == {"GetKeyInfo": 1}
+
+
+def test_adhoc_from_a_shell(garage: t.Any) -> None:
+    """`ansible localhost -m garage_key -a name=...` with the connection from the environment."""
+    name = uid()
+    r = run_adhoc("garage_key", f"name={name} allow_create_bucket=true", garage=garage)
+    assert r.rc == 0, r.output
+    rec = r.results[0]
+    assert rec["changed"] is True
+    key_id = rec["result"]["key"]["id"]
+    assert key_info(garage, key_id)["permissions"]["createBucket"] is True  # type: ignore[index]
