@@ -1,0 +1,104 @@
+# Copyright (c) cellar.garage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""garage_bucket_alias against the Garage stand-in, with real ansible-playbook."""
+
+from __future__ import annotations
+
+from tests.integration._bucket_helpers import Read, bucket_oob, bucket_read, create_bucket_oob, quartet, run_one, uid
+from tests.integration.ansible_run import run_playbook
+
+MOD = "cellar.garage.garage_bucket_alias"
+
+
+def test_global_alias_add_then_remove(garage):
+    name, alias = uid("gal"), uid("alias")
+    info = create_bucket_oob(garage, name)
+    args = {"bucket": name, "alias": alias}
+    q = quartet(garage, MOD, args, bucket_read(bucket_id=info["id"])).assert_converged()
+    assert alias not in q.before["globalAliases"] and alias in q.after["globalAliases"]
+    assert bucket_oob(garage, name=alias)["id"] == info["id"]
+    expected = {"alias": alias, "bucket_id": info["id"], "access_key_id": None}
+    assert q.apply.result["diff"] == {
+        "before": {**expected, "state": "absent"},
+        "after": {**expected, "state": "present"},
+    }
+    assert q.check.result["alias"] == {**expected, "state": "present"}
+
+    q = quartet(garage, MOD, {**args, "state": "absent"}, bucket_read(bucket_id=info["id"])).assert_converged()
+    assert alias in q.before["globalAliases"] and q.after["globalAliases"] == [name]
+    assert bucket_oob(garage, name=alias) is None
+    assert q.apply.result["diff"]["after"]["state"] == "absent"
+
+
+def test_local_alias_add_then_remove(garage):
+    name, alias = uid("lal"), uid("mine")
+    info = create_bucket_oob(garage, name)
+    key_name = uid("key")
+    key_id, _ = garage.create_key(key_name)
+    read = Read("GetKeyInfo", {"id": key_id})
+
+    def local_aliases(key_info):
+        return {b["id"]: b["localAliases"] for b in key_info["buckets"]}
+
+    q = quartet(garage, MOD, {"bucket": name, "alias": alias, "access_key_name": key_name}, read)
+    q.assert_converged()
+    assert local_aliases(q.before) == {}
+    assert local_aliases(q.after) == {info["id"]: [alias]}
+    bucket = bucket_oob(garage, bucket_id=info["id"])
+    assert [k["bucketLocalAliases"] for k in bucket["keys"] if k["accessKeyId"] == key_id] == [[alias]]
+    assert q.apply.result["alias"] == {
+        "alias": alias,
+        "bucket_id": info["id"],
+        "access_key_id": key_id,
+        "state": "present",
+    }
+
+    args = {"bucket_id": info["id"], "alias": alias, "access_key_id": key_id, "state": "absent"}
+    q = quartet(garage, MOD, args, read).assert_converged()
+    assert local_aliases(q.after).get(info["id"], []) == []
+    assert q.apply.result["diff"]["before"]["state"] == "present"
+
+
+def test_refusals_and_noops_change_nothing(garage):
+    lonely, other = uid("lonely"), uid("other")
+    info = create_bucket_oob(garage, lonely)
+    create_bucket_oob(garage, other)
+    state_before = {n: bucket_oob(garage, name=n) for n in (lonely, other)}
+    r = run_playbook(
+        [
+            # the bucket's last alias: refused, Garage would answer 400
+            {"name": "last alias", MOD: {"bucket": lonely, "alias": lonely, "state": "absent"}, "ignore_errors": True},
+            # the alias points to another bucket: refused, Garage would answer 400
+            {"name": "taken", MOD: {"bucket": lonely, "alias": other}, "ignore_errors": True},
+            # absent of an alias that is not on this bucket: no change (Garage would answer 500)
+            {"name": "elsewhere", MOD: {"bucket_id": info["id"], "alias": other, "state": "absent"}},
+            # unknown bucket
+            {"name": "no bucket", MOD: {"bucket": uid("none"), "alias": uid("x")}, "ignore_errors": True},
+        ],
+        garage=garage,
+        diff=True,
+    )
+    last, taken = r.task("last alias"), r.task("taken")
+    assert last.failed and "last alias of bucket" in last.result["msg"]
+    assert "Delete the bucket instead" in last.result["msg"]
+    assert taken.failed and f"Global alias '{other}' already points to another bucket" in taken.result["msg"]
+    assert not r.task("elsewhere").failed and not r.task("elsewhere").changed
+    assert r.task("no bucket").failed and "does not exist" in r.task("no bucket").result["msg"]
+    assert {n: bucket_oob(garage, name=n) for n in (lonely, other)} == state_before
+
+
+def test_noop_costs_one_read(garage):
+    name = uid("cost")
+    create_bucket_oob(garage, name)
+    key_id, _ = garage.create_key(uid("key"))
+    local = {"bucket": name, "alias": uid("loc"), "access_key_id": key_id}
+    glob = {"bucket": name, "alias": uid("glob")}
+    for args in (local, glob):
+        assert run_one(garage, MOD, args).changed
+    costs = []
+    for args in (local, glob):
+        garage.reset_calls()
+        assert not run_one(garage, MOD, args).changed
+        costs.append({k: v for k, v in garage.calls().items() if v})
+    assert costs == [{"GetKeyInfo": 1}, {"GetBucketInfo": 1}]
