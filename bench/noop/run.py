@@ -55,7 +55,7 @@ class Standin:
         self.token_file.chmod(0o600)
         ready = workdir / "ready.json"
         env = dict(os.environ, GARAGE_ADMIN_TOKEN=self.token)
-        self.log = open(workdir / "standin.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.log = open(workdir / "standin.log", "wb")  # closed in stop()
         self.proc = subprocess.Popen(
             [
                 str(VENV_BIN / "python"),
@@ -180,7 +180,8 @@ def run_provision(inv: Path, workdir: Path, tags: str | None = None) -> tuple[fl
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     wall = time.monotonic() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"provision.yml failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+        tail = f"{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+        raise RuntimeError(f"provision.yml failed (rc {proc.returncode}):\n{tail}")
     recap = RECAP_RE.findall(proc.stdout)
     changed = sum(int(m[2]) for m in recap)
     return wall, changed, proc.stdout
@@ -256,9 +257,7 @@ def main() -> int:
             "(the machine is shared; wall times scale with it, call counts do not)",
             f"- Estate: {counts['buckets']} buckets, {counts['keys']} keys, {counts['permissions']} permissions "
             f"= {resources} resources, against the Garage stand-in (3 nodes, loopback)",
-            "- Command: `.venv/bin/python bench/noop/run.py"
-            + (" --attribute" if args.attribute else "")
-            + "`",
+            "- Command: `.venv/bin/python bench/noop/run.py " + " ".join(sys.argv[1:]) + "`",
             "",
             "| Run | Wall time | Admin API calls | Calls per resource | Changed tasks (recap) |",
             "| --- | ---: | ---: | ---: | ---: |",
@@ -294,7 +293,8 @@ def main() -> int:
                     f"{fmt_calls(calls)} | {wall:.1f} s |"
                 )
         if noop_changed:
-            lines += ["", f"WARNING: the no-op run reported changed={noop_changed}:", "", "```", noop_out[-3000:], "```"]
+            lines += ["", f"WARNING: the no-op run reported changed={noop_changed}:", "", "```", noop_out[-3000:]]
+            lines += ["```"]
     finally:
         standin.stop()
 
