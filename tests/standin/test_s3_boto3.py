@@ -385,6 +385,12 @@ def test_tls_trailer_checksums(tmp_path: t.Any) -> None:
         with srv.store.lock:
             b = next(iter(srv.store.buckets.values()))
             assert b.objects["a"].checksums  # the trailer checksum was read and checked
+        from boto3.s3.transfer import TransferConfig
+
+        big = os.urandom(6 * 1024 * 1024 + 7)
+        cfg = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+        c.upload_fileobj(io.BytesIO(big), "tls-bucket", "mp", Config=cfg)  # UploadPart with trailers
+        assert c.get_object(Bucket="tls-bucket", Key="mp")["Body"].read() == big
         c.put_object(Bucket="tls-bucket", Key="s", Body=b"small", ChecksumAlgorithm="SHA256")
         assert c.get_object(Bucket="tls-bucket", Key="s", ChecksumMode="ENABLED")["Body"].read() == b"small"
     finally:

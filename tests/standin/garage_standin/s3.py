@@ -394,16 +394,6 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
 
     def _send_s3_error(self, e: S3Error) -> None:
         body = s3xml.error_xml(e.code, e.message, self._resource, self.region)
-        if self.command == "HEAD":
-            body_to_send = b""
-            self.send_response(e.status)
-            for k, v in {**self._extra_headers, **e.headers}.items():
-                self.send_header(k, v)
-            self.send_header("x-amz-request-id", self._request_id)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            del body_to_send
-            return
         self._send(e.status, body, e.headers)
 
     # --------------------------------------------------------------- routing

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import email.utils
 import hashlib
 import hmac
 import typing as t
@@ -167,7 +168,13 @@ def verify_request(
     auth_values = headers("authorization")
     if auth_values:
         access_key, date, scope, signed, sig = parse_authorization(auth_values[0], region)
-        amz_date = (headers("x-amz-date") or [""])[0]
+        amz_date = (headers("x-amz-date") or [""])[0].strip()
+        if not amz_date and headers("date"):  # SigV4 allows the Date header instead
+            try:
+                d = email.utils.parsedate_to_datetime(headers("date")[0])
+                amz_date = d.astimezone(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            except (TypeError, ValueError, IndexError):
+                amz_date = ""
         if not amz_date:
             raise SigError(400, "InvalidRequest", "Bad request: Missing X-Amz-Date field")
         ts = parse_amz_date(amz_date)
@@ -342,11 +349,10 @@ class AwsChunkedReader:
             self._next_chunk()
         if self.done:
             return b""
-        want = min(n, self.left)
-        data = self.raw.read(want)
-        if len(data) != want:
+        data = self.raw.read(min(n, self.left))  # may be short (e.g. at an HTTP chunk boundary)
+        if not data:
             raise SigError(400, "IncompleteBody", "Bad request: truncated aws-chunked body")
-        self.left -= want
+        self.left -= len(data)
         if self.chunk_hash is not None:
             self.chunk_hash.update(data)
         if self.left == 0:
