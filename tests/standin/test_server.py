@@ -287,3 +287,54 @@ def test_layout_preview_message_and_gateway(garage_factory: t.Callable[..., Gara
     assert "smaller than the replication factor" in g.ok("PreviewClusterLayoutChanges")["error"]
     st, body = g.admin("ApplyClusterLayout", body={"version": 3})
     assert st == 500 and body["code"] == "InternalError" and "replication factor (3)" in body["message"]
+
+
+def test_draining_version_and_skip_dead_nodes(garage_factory: t.Callable[..., GarageCluster]) -> None:
+    g = garage_factory(nodes=4, web=False, layout=False)
+    a, b, c, d = g.node_ids
+    roles = [{"id": n, "zone": z, "capacity": 10**12, "tags": []} for n, z in ((a, "dc1"), (b, "dc2"), (c, "dc3"))]
+    g.ok("UpdateClusterLayout", body={"roles": roles})
+    g.ok("ApplyClusterLayout", body={"version": 1})
+    hist = g.ok("GetClusterLayoutHistory")
+    assert hist["updateTrackers"] is None and [v["status"] for v in hist["versions"]] == ["Current", "Historical"]
+    skip = g.admin("ClusterLayoutSkipDeadNodes", body={"version": 1, "allowMissingData": False})
+    assert skip[0] == 400 and "only one live cluster layout version" in skip[1]["message"]
+    # c dies and is replaced by d while down: version 1 keeps draining
+    g.set_node_up(c, False)
+    g.ok(
+        "UpdateClusterLayout",
+        body={"roles": [{"id": c, "remove": True}, {"id": d, "zone": "dc3", "capacity": 10**12, "tags": []}]},
+    )
+    g.ok("ApplyClusterLayout", body={"version": 2})
+    hist = g.ok("GetClusterLayoutHistory")
+    assert [v["status"] for v in hist["versions"]] == ["Current", "Draining", "Historical"]
+    assert hist["minAck"] == 1 and hist["updateTrackers"][c] == {"ack": 1, "sync": 1, "syncAck": 1}
+    assert hist["updateTrackers"][a] == {"ack": 2, "sync": 2, "syncAck": 2}
+    status = {n["id"]: n for n in g.ok("GetClusterStatus")["nodes"]}
+    assert status[c]["draining"] is True and status[c]["isUp"] is False and status[a]["draining"] is False
+    bad = g.admin("ClusterLayoutSkipDeadNodes", body={"version": 3, "allowMissingData": False})
+    assert bad[0] == 400 and "you may use the following version numbers: 2" in bad[1]["message"]
+    res = g.ok("ClusterLayoutSkipDeadNodes", body={"version": 2, "allowMissingData": False})
+    assert res == {"ackUpdated": [c], "syncUpdated": []}
+    assert g.ok("GetClusterLayoutHistory")["versions"][1]["status"] == "Draining"  # data not synced yet
+    res = g.ok("ClusterLayoutSkipDeadNodes", body={"version": 2, "allowMissingData": True})
+    assert res == {"ackUpdated": [], "syncUpdated": [c]}
+    hist = g.ok("GetClusterLayoutHistory")
+    assert hist["updateTrackers"] is None and hist["versions"][1]["status"] == "Historical"
+    assert g.ok("GetClusterHealth")["status"] == "healthy"  # c has no role any more
+
+
+def test_draining_ends_when_the_node_comes_back(garage_factory: t.Callable[..., GarageCluster]) -> None:
+    g = garage_factory(nodes=3, web=False)
+    g.set_node_up(g.node_ids[1], False)
+    lay = g.ok(
+        "UpdateClusterLayout",
+        body={"roles": [{"id": g.node_ids[0], "zone": "dc1", "capacity": 5 * 10**12, "tags": []}]},
+    )
+    g.ok("ApplyClusterLayout", body={"version": lay["version"] + 1})
+    assert g.ok("GetClusterLayoutHistory")["versions"][1]["status"] == "Draining"
+    assert g.ok("GetClusterHealth")["status"] == "degraded"
+    g.set_node_up(g.node_ids[1], True)
+    hist = g.ok("GetClusterLayoutHistory")
+    assert hist["versions"][1]["status"] == "Historical" and hist["updateTrackers"] is None
+    assert g.ok("GetClusterHealth")["status"] == "healthy"

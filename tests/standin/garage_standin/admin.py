@@ -525,7 +525,7 @@ class AdminApi:
                         raise bad_request("body must be {id: <node id or prefix>, up: bool}")
                     with self.store.lock:
                         node = self._find_node(data["id"])
-                        set_node_up(node, data["up"])
+                        set_node_up(self.store, node, data["up"])
                     return ok(self._node_json(node))
                 if method == "GET":
                     with self.store.lock:
@@ -664,8 +664,14 @@ class AdminApi:
 
     def h_GetClusterStatus(self, c: Call) -> Response:
         s = self.store
-        ids = {nid for nid, n in s.nodes.items() if n.known} | set(s.layout_versions[-1].roles)
-        return ok({"layoutVersion": s.layout_versions[-1].version, "nodes": [self._node_resp(i) for i in sorted(ids)]})
+        draining = layout.draining_nodes(s)
+        ids = {nid for nid, n in s.nodes.items() if n.known} | set(s.layout_versions[-1].roles) | draining
+        nodes = []
+        for i in sorted(ids):
+            resp = self._node_resp(i)
+            resp["draining"] = i in draining
+            nodes.append(resp)
+        return ok({"layoutVersion": s.layout_versions[-1].version, "nodes": nodes})
 
     def h_GetClusterHealth(self, c: Call) -> Response:
         return ok(layout.health(self.store))
@@ -712,9 +718,7 @@ class AdminApi:
                 )
                 continue
             if not node.known or not node.is_up:
-                node.known = True
-                node.is_up = True
-                model.mark_changed(s)
+                set_node_up(s, node, True)
             out.append({"success": True, "error": None})
         return ok(out)
 
@@ -874,17 +878,38 @@ class AdminApi:
     def h_GetClusterLayoutHistory(self, c: Call) -> Response:
         s = self.store
         cur = s.layout_versions[-1]
+        live = layout.live_versions(s)
+        live_ids = {v.version for v in live}
         versions = []
         for v in reversed(s.layout_versions):
+            if v is cur:
+                status = "Current"
+            elif v.version in live_ids:
+                status = "Draining"
+            else:
+                status = "Historical"
             versions.append(
                 {
                     "version": v.version,
-                    "status": "Current" if v is cur else "Historical",
+                    "status": status,
                     "storageNodes": sum(1 for r in v.roles.values() if r.capacity is not None),
                     "gatewayNodes": sum(1 for r in v.roles.values() if r.capacity is None),
                 }
             )
-        return ok({"currentVersion": cur.version, "minAck": cur.version, "versions": versions, "updateTrackers": None})
+        trackers = None
+        if len(live) > 1:
+            trackers = {
+                nid: {"ack": tr["ack"], "sync": tr["sync"], "syncAck": tr["sync_ack"]}
+                for nid, tr in sorted(s.update_trackers.items())
+            }
+        return ok(
+            {
+                "currentVersion": cur.version,
+                "minAck": layout.min_ack(s),
+                "versions": versions,
+                "updateTrackers": trackers,
+            }
+        )
 
     def h_UpdateClusterLayout(self, c: Call) -> Response:
         s = self.store
@@ -942,7 +967,12 @@ class AdminApi:
         return ok(self._layout_json())
 
     def h_ClusterLayoutSkipDeadNodes(self, c: Call) -> Response:
-        raise bad_request("This command cannot be called when there is only one live cluster layout version")
+        try:
+            ack, sync = layout.skip_dead_nodes(self.store, c.body["version"], c.body["allowMissingData"])
+        except layout.SkipError as e:
+            raise bad_request(str(e)) from None
+        model.mark_changed(self.store)
+        return ok({"ackUpdated": ack, "syncUpdated": sync})
 
     # ---------------------------------------------------------------- keys
 
@@ -1584,16 +1614,18 @@ def _drop_bucket_dir(store: Store, b: Bucket) -> None:
         log.debug("could not remove the blob directory of bucket %s", b.id[:16])
 
 
-def set_node_up(node: Node, up: bool) -> None:
+def set_node_up(store: Store, node: Node, up: bool) -> None:
     node.reachable = up
     if up:
         node.known = True
         node.is_up = True
         node.last_seen = None
+        layout.sync_trackers(store)  # a node back up catches up with the layout
     else:
         if node.is_up:
             node.last_seen = time.time()
         node.is_up = False
+    model.mark_changed(store)
 
 
 def dump_state(store: Store) -> dict[str, t.Any]:
@@ -1659,6 +1691,8 @@ def dump_state(store: Store) -> dict[str, t.Any]:
                 nid: (None if r is None else {"zone": r.zone, "capacity": r.capacity, "tags": list(r.tags)})
                 for nid, r in sorted(store.staged_roles.items())
             },
+            "minLiveVersion": store.min_live_version,
+            "updateTrackers": {n: dict(tr) for n, tr in sorted(store.update_trackers.items())},
             "stagedZoneRedundancy": (
                 None
                 if store.staged_zone_redundancy is None

@@ -286,7 +286,114 @@ def apply(store: Store, version: int) -> list[str]:
     store.layout_versions.append(nv)
     store.staged_roles.clear()
     # staged parameters are kept (they now equal the current ones)
+    sync_trackers(store)
     return msgs
+
+
+# ------------------------------------------------- live versions and trackers
+
+
+def live_versions(store: Store) -> list[LayoutVersion]:
+    """Versions still live: the current one plus older ones being drained."""
+    return [v for v in store.layout_versions if v.version >= store.min_live_version] or [store.layout_versions[-1]]
+
+
+def _live_nodes(store: Store, storage_only: bool) -> set[str]:
+    out: set[str] = set()
+    for v in live_versions(store):
+        out |= {n for n, r in v.roles.items() if not storage_only or r.capacity is not None}
+    return out
+
+
+def _tracker(store: Store, nid: str) -> dict[str, int]:
+    default = live_versions(store)[0].version
+    return store.update_trackers.setdefault(nid, {"ack": default, "sync": default, "sync_ack": default})
+
+
+def sync_trackers(store: Store) -> None:
+    """Nodes that are up catch up instantly; old versions go once every storage node synced.
+
+    Garage keeps an old layout version live (``Draining``) until the sync-ack
+    tracker of every storage node of the live versions has passed it; a node
+    that is down cannot advance its trackers, so its old version stays live
+    until it comes back or ClusterLayoutSkipDeadNodes moves its trackers.
+    """
+    cur = store.layout_versions[-1].version
+    for nid in _live_nodes(store, storage_only=False):
+        node = store.nodes.get(nid)
+        tr = _tracker(store, nid)
+        if node is not None and node.is_up:
+            for k in ("ack", "sync", "sync_ack"):
+                tr[k] = max(tr[k], cur)
+    _cleanup(store)
+
+
+def _cleanup(store: Store) -> None:
+    for _ in range(len(store.layout_versions)):
+        live = live_versions(store)
+        if len(live) <= 1:
+            break
+        oldest = live[0]
+        storage = _live_nodes(store, storage_only=True)
+        if not any(r.capacity is not None for r in oldest.roles.values()):
+            store.min_live_version = live[1].version  # an empty version blocks nothing
+            continue
+        min_sync_ack = min((_tracker(store, n)["sync_ack"] for n in storage), default=oldest.version)
+        if oldest.version < min_sync_ack:
+            store.min_live_version = live[1].version
+        else:
+            break
+    live_ids = _live_nodes(store, storage_only=False)
+    for nid in list(store.update_trackers):
+        if nid not in live_ids:
+            del store.update_trackers[nid]
+
+
+def min_ack(store: Store) -> int:
+    nodes = _live_nodes(store, storage_only=False)
+    return min((_tracker(store, n)["ack"] for n in nodes), default=store.layout_versions[-1].version)
+
+
+def draining_nodes(store: Store) -> set[str]:
+    """Storage nodes of older live versions that have no role in the current one."""
+    cur = store.layout_versions[-1]
+    out: set[str] = set()
+    for v in live_versions(store)[:-1]:
+        out |= {n for n, r in v.roles.items() if r.capacity is not None and n not in cur.roles}
+    return out
+
+
+class SkipError(Exception):
+    pass
+
+
+def skip_dead_nodes(store: Store, version: int, allow_missing_data: bool) -> tuple[list[str], list[str]]:
+    live = live_versions(store)
+    if len(live) <= 1:
+        raise SkipError("This command cannot be called when there is only one live cluster layout version")
+    min_v = live[0].version
+    cur = store.layout_versions[-1].version
+    if version <= min_v or version > cur:
+        allowed = " ".join(str(v) for v in range(min_v + 1, cur + 1))
+        raise SkipError(f"Invalid version, you may use the following version numbers: {allowed}")
+    ack_updated: list[str] = []
+    sync_updated: list[str] = []
+    for nid in sorted(_live_nodes(store, storage_only=False)):
+        node = store.nodes.get(nid)
+        if node is not None and node.is_up:
+            continue
+        tr = _tracker(store, nid)
+        if tr["ack"] < version:
+            tr["ack"] = version
+            ack_updated.append(nid)
+        if allow_missing_data and tr["sync"] < version:
+            tr["sync"] = version
+            # a dead node never acknowledges the sync itself; the stand-in does it
+            # for it so that the old version can be dropped, as it is in Garage
+            tr["sync_ack"] = max(tr["sync_ack"], version)
+            sync_updated.append(nid)
+    _cleanup(store)
+    return ack_updated, sync_updated
 
 
 def revert(store: Store) -> None:

@@ -49,6 +49,8 @@ def snapshot(store: Store) -> dict[str, t.Any]:
         ],
         "staged_roles": {n: _role(r) for n, r in store.staged_roles.items()},
         "staged_zone_redundancy": store.staged_zone_redundancy,
+        "update_trackers": {n: dict(tr) for n, tr in store.update_trackers.items()},
+        "min_live_version": store.min_live_version,
     }
 
 
@@ -83,6 +85,8 @@ def restore(store: Store, data: dict[str, t.Any]) -> None:
     store.layout_versions = versions or store.layout_versions
     store.staged_roles = {n: (None if r is None else Role(**r)) for n, r in data["staged_roles"].items()}
     store.staged_zone_redundancy = data.get("staged_zone_redundancy")
+    store.update_trackers = {n: dict(tr) for n, tr in data.get("update_trackers", {}).items()}
+    store.min_live_version = int(data.get("min_live_version", store.layout_versions[-1].version))
 
 
 def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:

@@ -113,6 +113,9 @@ class Node:
     # False for a node that was never connected (``--connected self``): such a
     # node is only listed by GetClusterStatus when it has a layout role.
     known: bool = True
+    # False while the control plane holds the node down (connections fail).
+    reachable: bool = True
+    last_seen: float | None = None  # epoch seconds of the last contact when down
     data_avail: int = 1 << 40
     data_total: int = 2 << 40
 
@@ -132,6 +135,8 @@ class LayoutVersion:
     partition_size: int = 0
     # node id -> number of partitions stored (computed at apply)
     stored_partitions: dict[str, int] = dataclasses.field(default_factory=dict)
+    # partition index (0..255) -> node ids storing it; empty for version 0
+    assignment: list[list[str]] = dataclasses.field(default_factory=list)
 
 
 class Store:
@@ -152,6 +157,11 @@ class Store:
         # staged changes: node id -> Role, or None for "remove"
         self.staged_roles: dict[str, Role | None] = {}
         self.staged_zone_redundancy: t.Any = None  # None = no staged parameters
+        # Layout update trackers (node id -> {"ack", "sync", "sync_ack"}) and the oldest
+        # still-live layout version: older versions stay live ("Draining") until every
+        # storage node has synced the newer ones (see layout.sync_trackers).
+        self.update_trackers: dict[str, dict[str, int]] = {}
+        self.min_live_version = 0
         self.started = time.time()
         # Persistence hooks (see model.mark_changed): bumped on every mutation.
         self.generation = 0
