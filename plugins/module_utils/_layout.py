@@ -152,7 +152,7 @@ def describe_changes(
 def format_change(change: t.Mapping[str, t.Any]) -> str:
     """One line for messages: ``node2 (a1b2c3d4e5f60718): update zone=dc2 capacity=2T``."""
     label = change["node"]
-    if label != change["id"][:16]:
+    if change["id"][:16] not in label:
         label = f"{label} ({change['id'][:16]})"
     after = change["after"]
     if after is None:

@@ -333,6 +333,12 @@ applied_versions:
   type: list
   elements: int
   sample: [2]
+waited_for_staged_changes:
+  description: Seconds spent waiting for changes staged by someone else (a concurrent operator's change in flight)
+    to be applied or cleared before planning. V(0) when nothing else was staged.
+  returned: always
+  type: float
+  sample: 0.0
 foreign_changes:
   description: Role changes in the applied version that this run did not plan (staged concurrently by another
     operator between our check and our apply).
@@ -379,6 +385,8 @@ from ansible_collections.cellar.garage.plugins.module_utils._module import Garag
 
 #: How long a re-plan waits for changes staged by a concurrent operator to be applied or cleared.
 CONFLICT_WAIT = 5.0
+#: How long staged changes found at the start (stale_staged_changes=fail) may take to be applied by their owner.
+STALE_GRACE = 3.0
 POLL = 0.2
 
 
@@ -396,10 +404,16 @@ class LayoutManager:
         self.nodes: list[KnownNode] = []
         #: layout versions applied by this run (more than one only after a concurrent overwrite)
         self.applied_versions: list[int] = []
+        #: seconds spent waiting for changes staged by someone else to be applied or cleared
+        self.waited = 0.0
 
     # ------------------------------------------------------------------ helpers
 
     def fail(self, msg: str, **result: t.Any) -> t.NoReturn:
+        # A failure after an earlier attempt applied a version must still say so.
+        result["applied_versions"] = self.applied_versions
+        if self.applied_versions:
+            result["changed"] = True
         self.module.fail_json(msg=msg, **result)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -508,16 +522,21 @@ class LayoutManager:
                 self.client.update_cluster_layout(roles=changes_to_api(entries) or None, parameters=parameters)
         return self.describe(current_roles(layout_now), entries)
 
-    def wait_for_foreign_staging(self) -> dict[str, t.Any]:
-        """After a conflict: give the concurrent operator a moment to apply (or clear) its staged changes."""
-        deadline = time.monotonic() + CONFLICT_WAIT
+    def wait_for_foreign_staging(
+        self, layout: dict[str, t.Any] | None = None, wait: float = CONFLICT_WAIT
+    ) -> dict[str, t.Any]:
+        """Give a concurrent operator a moment to apply (or clear) the changes it has staged."""
+        started = time.monotonic()
+        deadline = started + wait
         while True:
-            layout = self.read_layout()
+            layout = layout or self.read_layout()
             current = current_roles(layout)
             staged = {n: r for n, r in staged_role_changes(layout).items() if current.get(n) != r}
             if not staged or time.monotonic() >= deadline:
+                self.waited += time.monotonic() - started
                 return layout
             self.sleep(POLL)
+            layout = None
 
     # ------------------------------------------------------------------ main flow
 
@@ -529,7 +548,14 @@ class LayoutManager:
         conflicts: list[str] = []
         attempt = 0
         while True:
-            layout = self.read_layout() if attempt == 0 else self.wait_for_foreign_staging()
+            if attempt == 0:
+                layout = self.read_layout()
+                if stale_mode == "fail" and layout.get("stagedRoleChanges"):
+                    # Staged changes may be another operator's change in flight: let it land before
+                    # calling them stale (costs nothing when nothing is staged).
+                    layout = self.wait_for_foreign_staging(layout, STALE_GRACE)
+            else:
+                layout = self.wait_for_foreign_staging()
             if first_layout is None:
                 first_layout = layout
             try:
@@ -537,12 +563,18 @@ class LayoutManager:
             except LayoutConflict as exc:
                 conflicts.append(str(exc))
                 if attempt >= retries:
+                    applied = (
+                        f" This run applied layout version(s) {', '.join(map(str, self.applied_versions))}."
+                        if self.applied_versions
+                        else ""
+                    )
                     self.fail(
                         f"Concurrent layout change detected, giving up after {attempt + 1} attempt(s): "
                         + " | ".join(conflicts)
-                        + ". Our own staged changes were cleared; nothing of this run is staged.",
-                        changed=False,
+                        + f". Our own staged changes were cleared; nothing of this run is staged.{applied}",
+                        changed=bool(self.applied_versions),
                         conflicts=conflicts,
+                        applied_versions=self.applied_versions,
                     )
                 attempt += 1
                 self.sleep(random.uniform(0.05, 0.5) * attempt)
@@ -581,6 +613,7 @@ class LayoutManager:
             "applied": bool(self.applied_versions),
             "applied_versions": self.applied_versions,
             "foreign_changes": [],
+            "waited_for_staged_changes": round(self.waited, 2),
         }
         if conflicts:
             result["conflicts"] = list(conflicts)
