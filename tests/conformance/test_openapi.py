@@ -109,7 +109,7 @@ def run_scenario(g: GarageCluster) -> dict[str, list[t.Any]]:
     call("GetClusterHealth")
     call("GetClusterStatistics")
     call("ConnectClusterNodes", body=[f"{g.node_ids[1]}@127.0.0.1:3911", "garbage"])
-    for ep, method_body in [
+    per_node: list[tuple[str, t.Any]] = [
         ("GetNodeInfo", None),
         ("GetNodeStatistics", None),
         ("CreateMetadataSnapshot", None),
@@ -123,7 +123,8 @@ def run_scenario(g: GarageCluster) -> dict[str, list[t.Any]]:
         ("GetBlockInfo", {"blockHash": "abcd" * 16}),
         ("RetryBlockResync", {"all": True}),
         ("PurgeBlocks", []),
-    ]:
+    ]
+    for ep, method_body in per_node:
         kw: dict[str, t.Any] = {"query": {"node": "*"}}
         if method_body is not None:
             kw["body"] = method_body

@@ -283,7 +283,10 @@ def _map_body(b: t.Any) -> t.Any:
     return as_map(b)
 
 
-NODE = {"query": ("node",), "required": ("node",)}
+def node_ep(method: str, body: t.Callable[[t.Any], t.Any] | None = None) -> Endpoint:
+    """A per-node endpoint: required ``?node=*|self|<id prefix>``."""
+    return Endpoint(method, query=("node",), required=("node",), body=body)
+
 
 ENDPOINTS: dict[str, Endpoint] = {
     # cluster
@@ -345,25 +348,24 @@ ENDPOINTS: dict[str, Endpoint] = {
     "AddBucketAlias": Endpoint("POST", body=parse_alias_req),
     "RemoveBucketAlias": Endpoint("POST", body=parse_alias_req),
     # per-node
-    "GetNodeInfo": Endpoint("GET", **NODE),  # type: ignore[arg-type]
-    "GetNodeStatistics": Endpoint("GET", **NODE),  # type: ignore[arg-type]
-    "CreateMetadataSnapshot": Endpoint("POST", **NODE),  # type: ignore[arg-type]
-    "LaunchRepairOperation": Endpoint("POST", body=_map_body, **NODE),  # type: ignore[arg-type]
-    "ListWorkers": Endpoint("POST", body=_map_body, **NODE),  # type: ignore[arg-type]
-    "GetWorkerInfo": Endpoint("POST", body=lambda b: {"id": req(as_map(b), "id", "u64")}, **NODE),  # type: ignore[arg-type]
-    "GetWorkerVariable": Endpoint("POST", body=_map_body, **NODE),  # type: ignore[arg-type]
-    "SetWorkerVariable": Endpoint(
+    "GetNodeInfo": node_ep("GET"),
+    "GetNodeStatistics": node_ep("GET"),
+    "CreateMetadataSnapshot": node_ep("POST"),
+    "LaunchRepairOperation": node_ep("POST", _map_body),
+    "ListWorkers": node_ep("POST", _map_body),
+    "GetWorkerInfo": node_ep("POST", lambda b: {"id": req(as_map(b), "id", "u64")}),
+    "GetWorkerVariable": node_ep("POST", _map_body),
+    "SetWorkerVariable": node_ep(
         "POST",
-        body=lambda b: {
+        lambda b: {
             "variable": req(as_map(b), "variable", "string"),
             "value": req(as_map(b), "value", "string"),
         },
-        **NODE,  # type: ignore[arg-type]
     ),
-    "ListBlockErrors": Endpoint("GET", **NODE),  # type: ignore[arg-type]
-    "GetBlockInfo": Endpoint("POST", body=lambda b: {"blockHash": req(as_map(b), "blockHash", "string")}, **NODE),  # type: ignore[arg-type]
-    "RetryBlockResync": Endpoint("POST", body=_map_body, **NODE),  # type: ignore[arg-type]
-    "PurgeBlocks": Endpoint("POST", body=lambda b: _check(b, "strings"), **NODE),  # type: ignore[arg-type]
+    "ListBlockErrors": node_ep("GET"),
+    "GetBlockInfo": node_ep("POST", lambda b: {"blockHash": req(as_map(b), "blockHash", "string")}),
+    "RetryBlockResync": node_ep("POST", _map_body),
+    "PurgeBlocks": node_ep("POST", lambda b: _check(b, "strings")),
 }
 
 SPECIAL = {("GET", "/health"): "Health", ("GET", "/check"): "CheckDomain", ("GET", "/metrics"): "Metrics"}

@@ -475,8 +475,9 @@ class Standin:
         srv = self.servers.get(name)
         if srv is None:
             return None
-        host, port = srv.server_address[:2]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+        host = str(srv.server_address[0])
+        port = int(srv.server_address[1])
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def ready_info(self) -> dict[str, t.Any]:
         return {
