@@ -40,6 +40,11 @@ def test_02_header_without_bearer_prefix(g: GarageCluster) -> None:
     assert_error(r, 403, "AccessDenied", "Invalid Authorization header")
 
 
+def test_02b_authorization_header_not_ascii(g: GarageCluster) -> None:
+    r = g.admin_raw("ListBuckets", token=None, headers={"Authorization": "Bearer caf\u00e9"})
+    assert r.status == 400 and r.json()["code"] == "InvalidHeaderValue"
+
+
 def test_03_invalid_tokens(g: GarageCluster) -> None:
     assert_error(g.admin("ListBuckets", token="wrong"), 403, "AccessDenied", "Invalid bearer token")
     unknown = secrets.token_hex(12) + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

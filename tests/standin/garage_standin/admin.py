@@ -437,6 +437,8 @@ class AdminApi:
                 )
             except auth.AuthError as e:
                 raise forbidden(e.message) from None
+            except auth.HeaderError as e:
+                raise ApiError(400, "InvalidHeaderValue", f"Invalid header value: {e}") from None
             fault = self.control.take(endpoint) if endpoint not in ("Options",) else None
             if fault is not None:
                 if fault.latency_ms:

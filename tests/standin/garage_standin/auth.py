@@ -22,6 +22,10 @@ MSG_BAD_HEADER = "Forbidden: Invalid Authorization header"
 MSG_BAD_TOKEN = "Forbidden: Invalid bearer token"
 
 
+class HeaderError(Exception):
+    """The Authorization header is not visible ASCII (hyper's ``to_str`` fails)."""
+
+
 class AuthError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -65,6 +69,8 @@ def check(
         return AuthResult("none")
     if header is None:
         raise AuthError(MSG_NO_HEADER)
+    if any(not (" " <= ch <= "~" or ch == "\t") for ch in header):
+        raise HeaderError("failed to parse header value")
     if not header.startswith("Bearer "):
         raise AuthError(MSG_BAD_HEADER)
     token = header[len("Bearer ") :].strip()
