@@ -21,7 +21,7 @@ description:
   - All input is validated before anything is changed, and when a new bucket cannot be fully
     configured the bucket created by the same run is deleted again.
 author:
-  - cellar.garage maintainers
+  - cellar.garage maintainers (!UNKNOWN)
 options:
   name:
     description:
@@ -628,7 +628,6 @@ class BucketManager:
                     )
                 )
             self.create(t.cast(str, r.name))
-        assert info is not None
         try:
             plan = plan_present(info, r)
         except InputError as exc:

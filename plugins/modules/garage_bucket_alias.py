@@ -18,7 +18,7 @@ description:
   - The target bucket is given by one of its global aliases (O(bucket)) or by its id (O(bucket_id)).
   - To manage all global aliases of a bucket at once, use O(cellar.garage.garage_bucket#module:global_aliases).
 author:
-  - cellar.garage maintainers
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes
@@ -46,7 +46,6 @@ options:
         characters). Without O(access_key_id) and O(access_key_name), O(alias) is a global alias.
       - Mutually exclusive with O(access_key_name).
     type: str
-    no_log: false
   access_key_name:
     description:
       - Like O(access_key_id), with the key given by its exact name. A name that several keys carry is refused.
@@ -286,8 +285,7 @@ class AliasManager:
         has = entry is not None and self.alias in (entry.get("localAliases") or [])
         if self.present:
             if has:
-                assert entry is not None
-                self.finish(False, entry["id"], key_id, True, True)
+                self.finish(False, t.cast(dict, entry)["id"], key_id, True, True)
             for other in key.get("buckets") or []:
                 if other is not entry and self.alias in (other.get("localAliases") or []):
                     module.fail_json(
@@ -311,8 +309,7 @@ class AliasManager:
             self.finish(True, bucket_id, key_id, False, True)
         if not has:
             self.finish(False, entry["id"] if entry else self.bucket_id, key_id, False, False)
-        assert entry is not None
-        bucket_id = entry["id"]
+        bucket_id = t.cast(dict, entry)["id"]
         info = self.read_bucket(bucket_id=bucket_id)
         if info is None:  # deleted meanwhile
             self.finish(False, None, key_id, False, False)

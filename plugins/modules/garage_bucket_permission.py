@@ -18,7 +18,7 @@ description:
   - The key is given by its id (O(access_key_id)) or its exact name (O(access_key_name)); the bucket by
     one of its global aliases (O(bucket)) or its id (O(bucket_id)).
 author:
-  - cellar.garage maintainers
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes
@@ -39,7 +39,6 @@ options:
       - The id of the access key (C(GK) followed by 24 lowercase hexadecimal characters).
       - Exactly one of O(access_key_id) and O(access_key_name) is required.
     type: str
-    no_log: false
   access_key_name:
     description:
       - The exact name of the access key. A name that several keys carry is refused; use O(access_key_id).
