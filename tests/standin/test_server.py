@@ -338,3 +338,13 @@ def test_draining_ends_when_the_node_comes_back(garage_factory: t.Callable[..., 
     hist = g.ok("GetClusterLayoutHistory")
     assert hist["versions"][1]["status"] == "Historical" and hist["updateTrackers"] is None
     assert g.ok("GetClusterHealth")["status"] == "healthy"
+
+
+def test_accept_any_peer(garage_factory: t.Callable[..., GarageCluster]) -> None:
+    g = garage_factory(nodes=1, layout=False, web=False, extra_args=["--accept-any-peer"])
+    peer = secrets.token_hex(32)
+    assert g.ok("ConnectClusterNodes", body=[f"{peer}@10.0.0.2:3901"]) == [{"success": True, "error": None}]
+    nodes = {n["id"]: n for n in g.ok("GetClusterStatus")["nodes"]}
+    assert nodes[peer]["isUp"] is True and nodes[peer]["addr"] == "10.0.0.2:3901"
+    st, body = g.admin("ConnectClusterNodes", body=["x", 3], token=None)
+    assert st == 400 and "Invalid JSON" in body["message"]  # body type checked before auth

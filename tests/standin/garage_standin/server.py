@@ -71,6 +71,7 @@ class StandinConfig:
     allow_punycode: bool = False
     self_node_id: str | None = None  # fixed id of node 1 (config mode)
     rpc_port: int = 3901
+    accept_any_peer: bool = False
 
 
 def node_ids(seed: str, n: int, first: str | None = None) -> list[str]:
@@ -203,6 +204,7 @@ def load_garage_config(path: str, env: t.Mapping[str, str]) -> StandinConfig:
         web_root_domain=web.get("root_domain"),
         allow_punycode=bool(conf.get("allow_punycode", False)),
         rpc_port=rpc_port,
+        accept_any_peer=bool(extra.get("accept_any_peer", False)),
     )
 
 
@@ -413,6 +415,7 @@ class Standin:
                 metrics_require_token=cfg.metrics_require_token,
                 allow_faults=cfg.allow_faults,
                 self_node=ids[0],
+                accept_any_peer=cfg.accept_any_peer,
             ),
             self.control,
         )
@@ -528,6 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-faults", action="store_true", help="enable the /__standin/ control plane")
     p.add_argument("--replication-factor", type=int, default=3)
     p.add_argument("--connected", choices=("all", "self"), default="all")
+    p.add_argument(
+        "--accept-any-peer",
+        action="store_true",
+        help="ConnectClusterNodes to an unknown well-formed <id>@<host:port> adds it as a connected node",
+    )
     p.add_argument("--s3-root-domain", default=None)
     p.add_argument("--web-root-domain", default=None)
     p.add_argument("--ready-file", default=None, help="write {admin, s3, web, pid, node_ids} there once listening")
@@ -564,6 +572,7 @@ def _cli_config(a: argparse.Namespace) -> StandinConfig:
         ready_file=a.ready_file,
         s3_root_domain=a.s3_root_domain,
         web_root_domain=a.web_root_domain,
+        accept_any_peer=a.accept_any_peer,
     )
 
 
