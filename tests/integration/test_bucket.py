@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration._bucket_helpers import bucket_oob, bucket_read, create_bucket_oob, quartet, run_one, uid
-from tests.integration.ansible_run import run_playbook
+from tests.integration.ansible_run import run_adhoc, run_playbook
 
 MOD = "cellar.garage.garage_bucket"
 
@@ -161,3 +161,14 @@ def test_noop_costs_one_read(garage):
     calls = {k: v for k, v in garage.calls().items() if v}
     assert not task.changed
     assert calls == {"GetBucketInfo": 1}, calls
+
+
+def test_adhoc_from_a_shell_without_leaking_the_token(garage):
+    """`ansible localhost -m cellar.garage.garage_bucket -a name=...` with the connection from the environment."""
+    name = uid("adhoc")
+    r = run_adhoc(MOD, f"name={name} quotas={{'max_objects':3}}", garage=garage, diff=True, verbosity=3)
+    assert r.rc == 0, r.output
+    task = r.results[0]
+    assert task.changed and task.result["bucket"]["quotas"]["max_objects"] == 3
+    assert bucket_oob(garage, name=name)["quotas"]["maxObjects"] == 3
+    assert garage.admin_token not in r.stdout + r.stderr
