@@ -99,12 +99,12 @@ options:
         description:
           - Maximum total size of the objects, as a number of bytes or a size with a unit,
             for example V(10G) (10 * 1000^3 bytes) or V(512MiB) (512 * 1024^2 bytes).
-          - V(none) (or an explicit C(null)) removes the limit.
+          - V(none) or V(unlimited) (or an explicit C(null)) removes the limit.
         type: raw
       max_objects:
         description:
           - Maximum number of objects.
-          - V(none) (or an explicit C(null)) removes the limit.
+          - V(none) or V(unlimited) (or an explicit C(null)) removes the limit.
         type: raw
 extends_documentation_fragment:
   - cellar.garage._connection
