@@ -123,6 +123,16 @@ def test_09_malformed_json_before_auth(g: GarageCluster) -> None:
     assert_error(g.admin("CreateKey", body=b""), 400, "InvalidRequest", "Invalid JSON")
     assert_error(g.admin("CreateKey", token=None), 400, "InvalidRequest", "Invalid JSON")
     assert_error(g.admin("ApplyClusterLayout", body={"version": "1"}), 400, "InvalidRequest", "Invalid JSON")
+    # mistyped or missing fields are JSON errors too, still before authentication
+    for ep, body in [
+        ("AllowBucketKey", {"bucketId": "x", "accessKeyId": "y"}),
+        ("CreateBucket", {"globalAlias": 5}),
+        ("UpdateBucket?id=" + "0" * 64, {"quotas": {"maxSize": -1}}),
+        ("LaunchRepairOperation?node=self", {"repairType": "nope"}),
+        ("ConnectClusterNodes", {"not": "a list"}),
+    ]:
+        name, _, q = ep.partition("?")
+        assert_error(g.admin(name, query=q or None, body=body, token=None), 400, "InvalidRequest", "Invalid JSON")
     # unknown path beats a missing token too
     assert_error(g.admin("Nope", method="POST", token=None), 400, "InvalidRequest")
 

@@ -217,6 +217,57 @@ def parse_alias_req(body: t.Any) -> dict[str, t.Any]:
     return out
 
 
+def parse_create_bucket(body: t.Any) -> dict[str, t.Any]:
+    m = as_map(body)
+    la = None
+    if m.get("localAlias") is not None:
+        lm = as_map(m["localAlias"])
+        la = {
+            "accessKeyId": req(lm, "accessKeyId", "string"),
+            "alias": req(lm, "alias", "string"),
+            "allow": parse_perm(lm["allow"]) if lm.get("allow") is not None else Permission(),
+        }
+    return {"globalAlias": opt(m, "globalAlias", "string"), "localAlias": la}
+
+
+def parse_update_bucket(body: t.Any) -> dict[str, t.Any]:
+    m = as_map(body)
+    wa = None
+    if m.get("websiteAccess") is not None:
+        wm = as_map(m["websiteAccess"])
+        wa = {
+            "enabled": req(wm, "enabled", "bool"),
+            "indexDocument": opt(wm, "indexDocument", "string"),
+            "errorDocument": opt(wm, "errorDocument", "string"),
+        }
+    qu = None
+    if m.get("quotas") is not None:
+        qm = as_map(m["quotas"])
+        qu = {"maxSize": opt(qm, "maxSize", "u64"), "maxObjects": opt(qm, "maxObjects", "u64")}
+    return {"websiteAccess": wa, "quotas": qu}
+
+
+def parse_perm_change(body: t.Any) -> dict[str, t.Any]:
+    m = as_map(body)
+    return {
+        "bucketId": req(m, "bucketId", "string"),
+        "accessKeyId": req(m, "accessKeyId", "string"),
+        "permissions": parse_perm(req(m, "permissions", "map")),
+    }
+
+
+REPAIR_TYPES = {"tables", "blocks", "versions", "multipartUploads", "blockRefs", "blockRc", "rebalance", "aliases"}
+
+
+def parse_repair(body: t.Any) -> dict[str, t.Any]:
+    rt = req(as_map(body), "repairType", "any")
+    if isinstance(rt, str) and rt in REPAIR_TYPES:
+        return {"repairType": rt}
+    if isinstance(rt, dict) and len(rt) == 1 and rt.get("scrub") in ("start", "pause", "resume", "cancel"):
+        return {"repairType": rt}
+    raise BadJson("data did not match any variant of untagged enum RepairType")
+
+
 def parse_zone_redundancy(v: t.Any) -> t.Any:
     if v == "maximum":
         return "maximum"
@@ -328,8 +379,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     # buckets
     "ListBuckets": Endpoint("GET"),
     "GetBucketInfo": Endpoint("GET", query=("id", "globalAlias", "search")),
-    "CreateBucket": Endpoint("POST", body=_map_body),
-    "UpdateBucket": Endpoint("POST", query=("id",), required=("id",), body=_map_body),
+    "CreateBucket": Endpoint("POST", body=parse_create_bucket),
+    "UpdateBucket": Endpoint("POST", query=("id",), required=("id",), body=parse_update_bucket),
     "DeleteBucket": Endpoint("POST", query=("id",), required=("id",)),
     "CleanupIncompleteUploads": Endpoint(
         "POST",
@@ -339,15 +390,15 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
     ),
     "InspectObject": Endpoint("GET", query=("bucketId", "key"), required=("bucketId", "key")),
-    "AllowBucketKey": Endpoint("POST", body=_map_body),
-    "DenyBucketKey": Endpoint("POST", body=_map_body),
+    "AllowBucketKey": Endpoint("POST", body=parse_perm_change),
+    "DenyBucketKey": Endpoint("POST", body=parse_perm_change),
     "AddBucketAlias": Endpoint("POST", body=parse_alias_req),
     "RemoveBucketAlias": Endpoint("POST", body=parse_alias_req),
     # per-node
     "GetNodeInfo": node_ep("GET"),
     "GetNodeStatistics": node_ep("GET"),
     "CreateMetadataSnapshot": node_ep("POST"),
-    "LaunchRepairOperation": node_ep("POST", _map_body),
+    "LaunchRepairOperation": node_ep("POST", parse_repair),
     "ListWorkers": node_ep("POST", _map_body),
     "GetWorkerInfo": node_ep("POST", lambda b: {"id": req(as_map(b), "id", "u64")}),
     "GetWorkerVariable": node_ep("POST", _map_body),
@@ -779,13 +830,6 @@ class AdminApi:
         return self._per_node(c, lambda nid: None)
 
     def h_LaunchRepairOperation(self, c: Call) -> Response:
-        rt = c.body.get("repairType")
-        valid = {"tables", "blocks", "versions", "multipartUploads", "blockRefs", "blockRc", "rebalance", "aliases"}
-        if not (
-            (isinstance(rt, str) and rt in valid)
-            or (isinstance(rt, dict) and rt.get("scrub") in ("start", "pause", "resume", "cancel") and len(rt) == 1)
-        ):
-            raise bad_request("Invalid JSON: data did not match any variant of RepairType")
         return self._per_node(c, lambda nid: {})
 
     def h_ListWorkers(self, c: Call) -> Response:
@@ -1217,20 +1261,8 @@ class AdminApi:
 
     def h_CreateBucket(self, c: Call) -> Response:
         s = self.store
-        body = c.body
-        try:
-            ga = opt(body, "globalAlias", "string")
-            la_raw = body.get("localAlias")
-            la = None
-            if la_raw is not None:
-                lm = as_map(la_raw)
-                la = {
-                    "accessKeyId": req(lm, "accessKeyId", "string"),
-                    "alias": req(lm, "alias", "string"),
-                    "allow": parse_perm(lm["allow"]) if lm.get("allow") is not None else Permission(),
-                }
-        except BadJson as e:
-            raise bad_request(f"Invalid JSON: {e}") from None
+        ga = c.body["globalAlias"]
+        la = c.body["localAlias"]
         if ga is not None:
             if not model.is_valid_bucket_name(ga, s.allow_punycode):
                 raise bad_request(f"{ga}: {INVALID_BUCKET_NAME_MESSAGE}")
@@ -1254,22 +1286,8 @@ class AdminApi:
 
     def h_UpdateBucket(self, c: Call) -> Response:
         b = self._existing_bucket(self._parse_bucket_id(c.query["id"]))
-        body = c.body
-        try:
-            wa = None
-            if body.get("websiteAccess") is not None:
-                wm = as_map(body["websiteAccess"])
-                wa = {
-                    "enabled": req(wm, "enabled", "bool"),
-                    "indexDocument": opt(wm, "indexDocument", "string"),
-                    "errorDocument": opt(wm, "errorDocument", "string"),
-                }
-            qu = None
-            if body.get("quotas") is not None:
-                qm = as_map(body["quotas"])
-                qu = {"maxSize": opt(qm, "maxSize", "u64"), "maxObjects": opt(qm, "maxObjects", "u64")}
-        except BadJson as e:
-            raise bad_request(f"Invalid JSON: {e}") from None
+        wa = c.body["websiteAccess"]
+        qu = c.body["quotas"]
         if wa is not None:
             if wa["enabled"]:
                 if wa["indexDocument"] is None:
@@ -1355,12 +1373,7 @@ class AdminApi:
         return ok({"bucketId": b.id, "key": key, "versions": versions})
 
     def _perm_change(self, c: Call, allow: bool) -> Response:
-        try:
-            bid_raw = req(c.body, "bucketId", "string")
-            kid = req(c.body, "accessKeyId", "string")
-            perm = parse_perm(req(c.body, "permissions", "map"))
-        except BadJson as e:
-            raise bad_request(f"Invalid JSON: {e}") from None
+        bid_raw, kid, perm = c.body["bucketId"], c.body["accessKeyId"], c.body["permissions"]
         b = self._existing_bucket(self._parse_bucket_id(bid_raw))
         k = self._existing_key(kid)
         cur = b.authorized_keys.get(k.id) or Permission()
