@@ -395,7 +395,7 @@ def test_typed_error_per_status_and_never_retried(
         client.list_buckets()
     err = info.value
     assert (err.status, err.code, err.message, err.endpoint) == (status, code, message, "ListBuckets")
-    assert type(err) is cls
+    assert err.__class__ is cls
     assert isinstance(err, GarageError)
     assert len(fake.requests) == 1, "must not retry"
     assert client.calls["ListBuckets"] == 1

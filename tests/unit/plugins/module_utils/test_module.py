@@ -9,6 +9,7 @@ JSON is what the tests assert on, so masking and serialisation are covered too.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import typing as t
@@ -16,6 +17,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from ansible.module_utils.common import warnings as _warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._argspec import ArgumentSpec
@@ -38,6 +40,21 @@ TOKEN = "unit-module-token-Xy7"
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("GARAGE_ADMIN_URL", "GARAGE_ADMIN_TOKEN", "GARAGE_ADMIN_TOKEN_FILE"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_warnings() -> t.Iterator[None]:
+    """AnsibleModule.warn() records into module-global state: keep it from leaking into other tests."""
+    names = ("_global_warnings", "_global_deprecations")  # dicts in ansible-core 2.19, lists before
+    saved = {name: copy.copy(getattr(_warnings, name)) for name in names}
+    yield
+    for name, value in saved.items():
+        store = getattr(_warnings, name)
+        store.clear()
+        if isinstance(store, dict):
+            store.update(value)
+        else:
+            store.extend(value)
 
 
 def run_module(
@@ -78,7 +95,7 @@ def test_connection_argspec_shape() -> None:
 
 def test_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     seen: dict[str, t.Any] = {}
-    rc, _ = run_module({"admin_token": TOKEN}, lambda m: seen.update(m.params), capsys)
+    rc, _result = run_module({"admin_token": TOKEN}, lambda m: seen.update(m.params), capsys)
     assert rc == 0
     assert seen["admin_url"] == "http://127.0.0.1:3903"
     assert (seen["validate_certs"], seen["ca_path"], seen["timeout"], seen["retries"]) == (True, None, 30, 3)
@@ -124,7 +141,7 @@ def test_env_token_plus_token_file_is_not_a_conflict(
     def body(module: GarageModule) -> None:
         seen.append(module._admin_token())
 
-    rc, _ = run_module({"admin_token_file": str(path)}, body, capsys)
+    rc, _result = run_module({"admin_token_file": str(path)}, body, capsys)
     assert rc == 0
     assert seen == ["from-file"]
 
@@ -143,7 +160,7 @@ def test_missing_token_fails_before_any_call(capsys: pytest.CaptureFixture[str])
 def test_token_from_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GARAGE_ADMIN_TOKEN", TOKEN)
     seen: list[bool] = []
-    rc, _ = run_module({}, lambda m: seen.append(m.client.has_token), capsys)
+    rc, _result = run_module({}, lambda m: seen.append(m.client.has_token), capsys)
     assert rc == 0 and seen == [True]
 
 
@@ -262,7 +279,7 @@ def test_fail_api_without_name(capsys: pytest.CaptureFixture[str]) -> None:
         with module.api_errors("read", "cluster layout"):
             raise GarageNotFound("x", status=404, code="C")
 
-    _, result = run_module({"admin_token": TOKEN}, body, capsys)
+    _rc, result = run_module({"admin_token": TOKEN}, body, capsys)
     assert result["msg"] == "Failed to read cluster layout: C: x"
 
 
@@ -285,7 +302,7 @@ def test_exit_resource_diff(capsys: pytest.CaptureFixture[str], diff: bool) -> N
 
 
 def test_exit_resource_none_becomes_empty(capsys: pytest.CaptureFixture[str]) -> None:
-    _, result = run_module({"admin_token": TOKEN, "_ansible_diff": True}, lambda m: m.exit_resource(False), capsys)
+    _rc, result = run_module({"admin_token": TOKEN, "_ansible_diff": True}, lambda m: m.exit_resource(False), capsys)
     assert result["diff"] == {"before": {}, "after": {}}
     assert result["changed"] is False
 

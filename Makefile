@@ -1,0 +1,73 @@
+# cellar.garage — developer entry points. On a fresh Debian 12 checkout:
+#   make demo    converge the example estate on a local Garage stand-in
+#   make test    lint, type-check, unit, sanity, conformance, stand-in, peer and integration tests
+# Both install what they need (Debian packages from requirements/apt.txt, .venv from
+# requirements/test.txt) on first use.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+STAMP  := $(VENV)/.installed-test-requirements
+APT_STAMP := build/.apt-ensured
+
+export VENV := $(abspath $(VENV))
+
+.PHONY: help apt venv test lint ruff mypy unit sanity integration demo build clean
+
+help:
+	@echo "make demo         converge site.yml on a local Garage stand-in (scripts/demo)"
+	@echo "make test         every test stage, then a summary (scripts/run-tests)"
+	@echo "make venv         create $(VENV) from requirements/test.txt"
+	@echo "make apt          install the Debian packages in requirements/apt.txt"
+	@echo "make lint         ruff + mypy"
+	@echo "make unit         unit tests only"
+	@echo "make sanity       ansible-test sanity (scripts/sanity)"
+	@echo "make integration  integration tests only"
+	@echo "make build        ansible-galaxy collection build into build/dist"
+	@echo "make clean        remove build output (keeps $(VENV))"
+
+# Debian packages: checked once per run (the stamp lives in build/, and `apt.txt` changes
+# invalidate it); scripts/ensure-apt itself skips what is already installed.
+apt: $(APT_STAMP)
+$(APT_STAMP): requirements/apt.txt scripts/ensure-apt
+	scripts/ensure-apt requirements/apt.txt
+	@mkdir -p $(dir $@) && touch $@
+
+venv: $(STAMP)
+$(STAMP): requirements/test.txt | $(APT_STAMP)
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r requirements/test.txt
+	@touch $@
+
+test: venv
+	scripts/run-tests
+
+lint: venv
+	$(VENV)/bin/ruff check plugins tests
+	cd .collections && $(VENV)/bin/mypy --config-file ../.mypy.ini ansible_collections/cellar/garage/plugins/module_utils
+
+ruff: venv
+	$(VENV)/bin/ruff check plugins tests
+
+mypy: venv
+	cd .collections && $(VENV)/bin/mypy --config-file ../.mypy.ini ansible_collections/cellar/garage/plugins/module_utils
+
+unit: venv
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit
+
+sanity: venv
+	scripts/sanity --venv --python 3.11
+
+integration: venv
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -q tests/integration
+
+demo: venv
+	scripts/demo
+
+build: venv
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build/dist
+
+clean:
+	rm -rf build dist tests/output .mypy_cache .ruff_cache
