@@ -360,15 +360,26 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
             self._drain()
 
     def _drain(self) -> None:
+        """Consume what is left of the request body (up to MAX_DRAIN) to keep the connection usable."""
         pending = self._body.pending()
-        if pending is None or pending > MAX_DRAIN:
+        if pending == 0:
+            return
+        if pending is not None and pending > MAX_DRAIN:
             self.close_connection = True
             return
         try:
-            while self._body.left > 0:
-                if not self._body.read(65536):
+            drained = 0
+            for _ in range(MAX_DRAIN // 65536 + 2):
+                data = self._body.read(65536)
+                if not data:
                     break
-        except (S3Error, OSError):
+                drained += len(data)
+                if drained > MAX_DRAIN:
+                    break
+        except (S3Error, OSError, ValueError):
+            self.close_connection = True
+            return
+        if self._body.pending() != 0:
             self.close_connection = True
 
     def _send(
