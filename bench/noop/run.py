@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -297,6 +298,7 @@ def main() -> int:
             lines += ["```"]
     finally:
         standin.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # throwaway keys' secrets included
 
     text = "\n".join(lines) + "\n"
     print(text)
