@@ -230,7 +230,7 @@ def write_stream(
                 reader = t.cast(Reader, source)
                 pieces = iter(lambda: reader.read(CHUNK), b"")
             else:
-                pieces = t.cast(t.Iterable[bytes], source)
+                pieces = source
             for data in pieces:
                 if not data:
                     continue

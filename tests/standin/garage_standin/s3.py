@@ -150,10 +150,16 @@ def parse_range(value: str, size: int) -> tuple[int, int] | None:
     return size - suffix, suffix
 
 
+class _RFile(t.Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+    def readline(self, n: int, /) -> bytes: ...
+
+
 class _Body:
     """The raw request body, bounded by Content-Length (or HTTP chunked)."""
 
-    def __init__(self, rfile: t.BinaryIO, length: int | None, chunked: bool) -> None:
+    def __init__(self, rfile: _RFile, length: int | None, chunked: bool) -> None:
         self.rfile = rfile
         self.left = length or 0
         self.chunked = chunked
