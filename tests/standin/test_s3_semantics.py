@@ -9,6 +9,7 @@ import http.client
 import socket
 import time
 import typing as t
+import zlib
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -139,24 +140,30 @@ def _skey(secret: str, date: str) -> bytes:
     return k
 
 
-@pytest.mark.parametrize("tamper", [False, True])
-def test_streaming_signed_payload(server: S3Server, tamper: bool) -> None:
+@pytest.mark.parametrize(
+    ("trailer", "tamper"), [(False, False), (False, True), (True, False), (True, True), (True, "trailer")]
+)
+def test_streaming_signed_payload(server: S3Server, trailer: bool, tamper: bool | str) -> None:
+    """STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]: seed signature by botocore, chunk signatures per AWS docs."""
     k = server.create_key()
-    server.create_bucket("streaming", k) if "streaming" not in server.store.global_aliases else None
+    if "streaming" not in server.store.global_aliases:
+        server.create_bucket("streaming", k)
     with server.store.lock:
-        server.store.buckets[server.store.global_aliases["streaming"]].authorized_keys[k.id] = Permission(
-            True, True, True
-        )
+        bucket = server.store.buckets[server.store.global_aliases["streaming"]]
+        bucket.authorized_keys[k.id] = Permission(True, True, True)
     chunks = [b"a" * 65536, b"b" * 1000, b""]
-    decoded_len = sum(len(c) for c in chunks)
+    payload = b"".join(chunks)
     amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" + ("-TRAILER" if trailer else "")
     headers = {
         "host": f"127.0.0.1:{server.port}",
-        "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-        "x-amz-decoded-content-length": str(decoded_len),
+        "x-amz-content-sha256": mode,
+        "x-amz-decoded-content-length": str(len(payload)),
         "content-encoding": "aws-chunked",
         "x-amz-date": amz_date,
     }
+    if trailer:
+        headers["x-amz-trailer"] = "x-amz-checksum-crc32"
     req = AWSRequest(method="PUT", url=f"{server.url}/streaming/obj", data=b"", headers=headers)
     req.context["timestamp"] = amz_date
     SigV4Auth(Credentials(k.id, k.secret), "s3", "garage").add_auth(req)
@@ -167,10 +174,18 @@ def test_streaming_signed_payload(server: S3Server, tamper: bool) -> None:
     prev = seed
     for c in chunks:
         sig = _chunk_sig(skey, amz_date, scope, prev, c)
-        if tamper and c.startswith(b"b"):
+        if tamper is True and c.startswith(b"b"):
             sig = "0" * 64
-        body += f"{len(c):x};chunk-signature={sig}\r\n".encode() + c + b"\r\n"
+        body += f"{len(c):x};chunk-signature={sig}\r\n".encode() + c + (b"\r\n" if c or not trailer else b"")
         prev = sig
+    if trailer:
+        crc = base64.b64encode(zlib.crc32(payload).to_bytes(4, "big")).decode()
+        canon = f"x-amz-checksum-crc32:{crc}\n"
+        sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, prev, hashlib.sha256(canon.encode()).hexdigest()])
+        tsig = hmac.new(skey, sts.encode(), hashlib.sha256).hexdigest()
+        if tamper == "trailer":
+            tsig = "1" * 64
+        body += f"x-amz-checksum-crc32:{crc}\r\nx-amz-trailer-signature:{tsig}\r\n\r\n".encode()
     hdrs = dict(req.headers.items())
     hdrs["Content-Length"] = str(len(body))
     st, resp, _ = raw(server, "PUT", "/streaming/obj", body, hdrs)
@@ -179,8 +194,9 @@ def test_streaming_signed_payload(server: S3Server, tamper: bool) -> None:
     else:
         assert st == 200, resp
         with server.store.lock:
-            b = server.store.buckets[server.store.global_aliases["streaming"]]
-            assert b.objects["obj"].size == decoded_len
+            assert bucket.objects["obj"].size == len(payload)
+            if trailer:
+                assert bucket.objects["obj"].checksums == {"CRC32": crc}
 
 
 # ------------------------------------------------------------- buckets
