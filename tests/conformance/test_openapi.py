@@ -260,6 +260,38 @@ def test_recorded_answers_of_the_whole_session_match_schema(scenario: dict[str, 
     assert checked > 0
 
 
+# endpoint name -> request body schema
+REQUEST_SCHEMAS: dict[str, dict[str, t.Any]] = {}
+for _path, _item in SPEC["paths"].items():
+    for _method, _op in _item.items():
+        _rb = _op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        if _path.startswith("/v2/") and _rb is not None:
+            REQUEST_SCHEMAS[_path[4:]] = _rb
+QUERY_FOR = {
+    "UpdateBucket": {"id": "0" * 64},
+    "UpdateKey": {"id": "GK" + "0" * 24},
+    "UpdateAdminToken": {"id": "0" * 24},
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(REQUEST_SCHEMAS))
+def test_request_body_parsing_follows_the_document(endpoint: str, garage: GarageCluster) -> None:
+    """``{}`` is refused with 400 Invalid JSON exactly when the documented request schema refuses it.
+
+    Sent without a token: a body that parses then fails authentication (403), because
+    Garage parses before it authenticates.
+    """
+    documented_ok = validator_for(REQUEST_SCHEMAS[endpoint]).is_valid({})
+    query = QUERY_FOR.get(endpoint) or (
+        {"node": "self"} if "node" in json.dumps(SPEC["paths"][f"/v2/{endpoint}"]) else None
+    )
+    st, body = garage.admin(endpoint, method="POST", query=query, body={}, token=None)
+    if documented_ok:
+        assert (st, body["code"]) == (403, "AccessDenied"), body
+    else:
+        assert st == 400 and body["code"] == "InvalidRequest" and "Invalid JSON" in body["message"], body
+
+
 def test_date_time_format_is_checked() -> None:
     v = validator_for({"type": "string", "format": "date-time"})
     assert v.is_valid("2025-06-14T12:00:00.123Z")

@@ -268,6 +268,15 @@ def parse_repair(body: t.Any) -> dict[str, t.Any]:
     raise BadJson("data did not match any variant of untagged enum RepairType")
 
 
+def parse_retry_resync(body: t.Any) -> dict[str, t.Any]:
+    m = as_map(body)
+    if isinstance(m.get("all"), bool):
+        return {"all": m["all"]}
+    if "blockHashes" in m:
+        return {"blockHashes": _check(m["blockHashes"], "strings")}
+    raise BadJson("data did not match any variant of untagged enum LocalRetryBlockResyncRequest")
+
+
 def parse_zone_redundancy(v: t.Any) -> t.Any:
     if v == "maximum":
         return "maximum"
@@ -411,7 +420,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "ListBlockErrors": node_ep("GET"),
     "GetBlockInfo": node_ep("POST", lambda b: {"blockHash": req(as_map(b), "blockHash", "string")}),
-    "RetryBlockResync": node_ep("POST", _map_body),
+    "RetryBlockResync": node_ep("POST", parse_retry_resync),
     "PurgeBlocks": node_ep("POST", lambda b: _check(b, "strings")),
 }
 
