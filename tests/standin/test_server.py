@@ -119,6 +119,10 @@ def test_config_mode_persists_node_id_and_metadata(tmp_path: Path) -> None:
     k = g.ok("CreateKey", body={"name": "persisted"})
     g.ok("AllowBucketKey", body={"bucketId": b["id"], "accessKeyId": k["accessKeyId"], "permissions": {"read": True}})
     tok = g.ok("CreateAdminToken", body={"name": "persisted", "scope": ["ListBuckets"]})
+    g.ok("AllowBucketKey", body={"bucketId": b["id"], "accessKeyId": k["accessKeyId"], "permissions": {"write": True}})
+    s3 = g.s3_client(k["accessKeyId"], k["secretAccessKey"])
+    s3.put_object(Bucket="persisted", Key="dir/file.txt", Body=b"survives restarts", ContentType="text/plain")
+    s3.create_multipart_upload(Bucket="persisted", Key="pending")
     state = tmp_path / "meta" / "standin-state.json"
     assert state.exists() and (state.stat().st_mode & 0o777) == 0o600
     rc, err = _stop(p)
@@ -137,6 +141,11 @@ def test_config_mode_persists_node_id_and_metadata(tmp_path: Path) -> None:
         assert g.ok("GetClusterLayout")["version"] == 1
         assert g.admin("/health", token=None)[0] == 200
         assert g.admin("ListBuckets", token=tok["secretToken"])[0] == 200
+        s3 = g.s3_client(k["accessKeyId"], k["secretAccessKey"])
+        obj = s3.get_object(Bucket="persisted", Key="dir/file.txt")
+        assert obj["Body"].read() == b"survives restarts" and obj["ContentType"] == "text/plain"
+        info = g.ok("GetBucketInfo", query={"id": b["id"]})
+        assert (info["objects"], info["unfinishedMultipartUploads"]) == (1, 1)
     finally:
         assert _stop(p)[0] == 0
 
