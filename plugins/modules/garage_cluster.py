@@ -253,7 +253,12 @@ class ClusterManager:
                 f"Timed out after {self.params['wait_timeout']}s waiting for the cluster to be healthy; "
                 f"health is {(health or {}).get('status')!r}"
             )
-            msg += f"; nodes down: {', '.join(names)}" if names else " (all known nodes are up: data is still syncing)"
+            if names:
+                msg += f"; nodes down: {', '.join(names)}"
+            elif not (health or {}).get("storageNodes"):
+                msg += " (the applied layout has no storage node: apply a layout with garage_layout first)"
+            else:
+                msg += " (all known nodes are up: data is still syncing)"
         self.module.fail_json(msg=msg, missing_nodes=names, changed=bool(result["connected"]), **result)
 
 
