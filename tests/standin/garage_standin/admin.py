@@ -638,7 +638,11 @@ class AdminApi:
             return Response(
                 200, ("Garage is operational but some storage nodes are unavailable\n" + tail).encode(), "text/plain"
             )
-        return Response(503, ("Quorum is not available for some/all partitions.\n" + tail).encode(), "text/plain")
+        return Response(
+            503,
+            ("Quorum is not available for some/all partitions, reads and writes will fail\n" + tail).encode(),
+            "text/plain",
+        )
 
     def h_CheckDomain(self, c: Call) -> Response:
         domain = c.query["domain"]
