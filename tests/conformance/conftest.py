@@ -14,13 +14,19 @@ from tests.fixtures.garage import GarageCluster, RawResponse
 
 # (endpoint name, status, parsed body) of every 2xx JSON answer seen in this session
 RECORDED: list[tuple[str, int, t.Any]] = []
+MAX_RECORDED = 5000  # bounded: other suites collected in the same session are recorded too
 
 _orig_admin_raw = GarageCluster.admin_raw
 
 
 def _recording_admin_raw(self: GarageCluster, endpoint: str, **kw: t.Any) -> RawResponse:
     r = _orig_admin_raw(self, endpoint, **kw)
-    if r.status == 200 and not endpoint.startswith("/") and "json" in r.headers.get("Content-Type", ""):
+    if (
+        r.status == 200
+        and len(RECORDED) < MAX_RECORDED
+        and not endpoint.startswith("/")
+        and "json" in r.headers.get("Content-Type", "")
+    ):
         try:
             RECORDED.append((endpoint, r.status, json.loads(r.body)))
         except ValueError:
