@@ -97,6 +97,7 @@ def start_standin(work: str, a: argparse.Namespace) -> Server:
     args = [sys.executable, LAUNCHER, "--admin", "127.0.0.1:0", "--s3", "127.0.0.1:0", "--admin-token", token,
             "--data-dir", os.path.join(work, "data"), "--ready-file", ready]  # fmt: skip
     if a.metadata_dir:
+        os.makedirs(os.path.join(work, "meta"))  # the launcher does not create it (yet)
         args += ["--metadata-dir", os.path.join(work, "meta")]
     t0 = time.monotonic()
     with open(os.path.join(work, "log"), "wb") as log:
@@ -111,12 +112,16 @@ def start_standin(work: str, a: argparse.Namespace) -> Server:
             break
         time.sleep(0.01)
     if info is None:
-        proc.kill()
+        stop(proc)
         raise RuntimeError("stand-in did not start")
     extra = {"ready_file_s": round(time.monotonic() - t0, 3)}
     admin_url = f"http://{info['admin']}"
-    key = admin(admin_url, token, "CreateKey", body={"name": "bench"})
-    admin(admin_url, token, "UpdateKey", f"?id={key['accessKeyId']}", {"allow": {"createBucket": True}})
+    try:
+        key = admin(admin_url, token, "CreateKey", body={"name": "bench"})
+        admin(admin_url, token, "UpdateKey", f"?id={key['accessKeyId']}", {"allow": {"createBucket": True}})
+    except Exception:
+        stop(proc)
+        raise
     s3 = client(
         f"http://{info['s3']}", key["accessKeyId"], key["secretAccessKey"], info.get("region", "garage"), a.threads
     )
@@ -215,13 +220,17 @@ def run_one(name: str, start: t.Callable[[str, argparse.Namespace], Server], a: 
         return workload(srv, a)
     finally:
         if srv is not None:
-            srv.proc.terminate()
-            try:
-                srv.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                srv.proc.kill()
-                srv.proc.wait(timeout=5)
+            stop(srv.proc)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 def main() -> int:

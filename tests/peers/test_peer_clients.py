@@ -8,7 +8,7 @@ import secrets
 import typing as t
 
 import pytest
-from conftest import S3Peer, require, run
+from peer_support import S3Peer, require, run
 
 
 def new_bucket(peer: S3Peer, prefix: str) -> str:

@@ -19,7 +19,7 @@ import time
 import typing as t
 
 import pytest
-from conftest import S3Peer, require
+from peer_support import S3Peer, require
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 STANZA = "standin"
