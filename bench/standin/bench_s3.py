@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -241,6 +242,7 @@ def main() -> int:
     ap.add_argument("--metadata-dir", action="store_true", help="run the stand-in with --metadata-dir (persistence)")
     ap.add_argument("--peer-weed", default=None, help="path of a SeaweedFS `weed` binary to compare with")
     a = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the `finally` blocks: stop servers
     a.objects = max(1, min(a.objects, 200_000))
     a.threads = max(1, min(a.threads, 64))
     results: dict[str, t.Any] = {"objects": a.objects, "threads": a.threads, "size": a.size}
