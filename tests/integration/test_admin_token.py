@@ -10,10 +10,11 @@ proven to work, within its scope only.
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 import uuid
 
-from tests.integration.ansible_run import PlaybookResult, run_playbook
+from tests.integration.ansible_run import PlaybookResult, TaskRecord, run_playbook
 
 MODULE = "cellar.garage.garage_admin_token"
 
@@ -34,96 +35,155 @@ def token_info(garage: t.Any, token_id: str) -> dict[str, t.Any] | None:
     return t.cast(dict, body)
 
 
-def check_then_converge(
-    garage: t.Any, args: dict[str, t.Any], between: t.Callable[[], None]
-) -> tuple[PlaybookResult, PlaybookResult]:
-    check = run_playbook([{"name": "check", MODULE: args}], garage=garage, check=True, diff=True)
-    assert check.rc == 0, check.output
-    assert check.task("check").changed, check.task("check").result
-    between()
-    r = run_playbook(
-        [
-            {"name": "apply", MODULE: args},
-            {"name": "idempotent check", MODULE: args, "check_mode": True},
-            {"name": "idempotent apply", MODULE: args},
-        ],
-        garage=garage,
-        diff=True,
+@dataclasses.dataclass
+class Scenario:
+    """One check -> apply -> idempotent check -> idempotent apply scenario (own token)."""
+
+    title: str
+    args: dict[str, t.Any]
+    untouched: t.Callable[[], None]
+    applied: t.Callable[[TaskRecord, PlaybookResult], None]
+    checked: t.Callable[[TaskRecord], None] = lambda rec: None
+
+
+def run_scenarios(garage: t.Any, scenarios: list[Scenario]) -> None:
+    """Batch independent scenarios: one playbook of check tasks, then out-of-band proof that
+    nothing changed, then one playbook of apply/idempotent tasks and the out-of-band proof."""
+    check = run_playbook(
+        [{"name": f"{s.title}: check", MODULE: s.args} for s in scenarios], garage=garage, check=True, diff=True
     )
+    assert check.rc == 0, check.output
+    for s in scenarios:
+        rec = check.task(f"{s.title}: check")
+        assert rec.changed, (s.title, rec.result)
+        assert "secret_token" not in rec.result
+        s.checked(rec)
+        s.untouched()
+    tasks = []
+    for s in scenarios:
+        tasks += [
+            {"name": f"{s.title}: apply", MODULE: s.args},
+            {"name": f"{s.title}: idempotent check", MODULE: s.args, "check_mode": True},
+            {"name": f"{s.title}: idempotent apply", MODULE: s.args},
+        ]
+    r = run_playbook(tasks, garage=garage, diff=True)
     assert r.rc == 0, r.output
-    assert r.task("apply").changed, r.task("apply").result
-    assert not r.task("idempotent check").changed, r.task("idempotent check").result
-    assert not r.task("idempotent apply").changed, r.task("idempotent apply").result
-    return check, r
+    for s in scenarios:
+        assert r.task(f"{s.title}: apply").changed, s.title
+        assert not r.task(f"{s.title}: idempotent check").changed, s.title
+        assert not r.task(f"{s.title}: idempotent apply").changed, s.title
+        assert "secret_token" not in r.task(f"{s.title}: idempotent apply").result
+        s.applied(r.task(f"{s.title}: apply"), r)
 
 
-def test_create_update_delete(garage: t.Any) -> None:
+def create(garage: t.Any) -> Scenario:
     name = uid()
-    create = {"name": name, "scope": ["GetClusterStatus", "Metrics"], "expiration": "2033-03-03T03:03:03Z"}
 
-    def none_yet() -> None:
+    def untouched() -> None:
         assert tokens_named(garage, name) == []
 
-    check, r = check_then_converge(garage, create, none_yet)
-    assert check.task("check").result["token"]["id"] is None
-    assert "secret_token" not in check.task("check").result
-    created = r.task("apply").result
-    token_id = created["token"]["id"]
-    info = token_info(garage, token_id)
-    assert info is not None
-    assert sorted(info["scope"]) == ["GetClusterStatus", "Metrics"]
-    assert info["expiration"].startswith("2033-03-03T03:03:03")
-    assert r.task("apply").result["diff"] == {
-        "before": {},
-        "after": {
-            "id": token_id,
-            "name": name,
-            "scope": ["GetClusterStatus", "Metrics"],
-            "expiration": "2033-03-03T03:03:03Z",
-        },
-    }
-    # The secret comes back once, and it is a working bearer token limited to its scope.
-    secret = created["secret_token"]
-    assert secret.startswith(token_id + ".")
-    assert "secret_token" not in r.task("idempotent apply").result
-    assert secret not in str(r.task("apply").result["diff"])
-    assert garage.admin("GetClusterStatus", token=secret)[0] == 200
-    assert garage.admin("ListBuckets", token=secret)[0] == 403
+    def checked(rec: TaskRecord) -> None:
+        assert rec.result["token"]["id"] is None
+        assert rec.result["token"]["scope"] == ["GetClusterStatus", "Metrics"]
 
-    # Widen the scope, by name; make it never expire.
-    update = {"name": name, "scope": ["Metrics", "GetClusterStatus", "ListBuckets"], "never_expires": True}
+    def applied(rec: TaskRecord, r: PlaybookResult) -> None:
+        token_id = rec.result["token"]["id"]
+        assert [tok["id"] for tok in tokens_named(garage, name)] == [token_id]
+        info = token_info(garage, token_id)
+        assert info is not None
+        assert sorted(info["scope"]) == ["GetClusterStatus", "Metrics"]
+        assert info["expiration"].startswith("2033-03-03T03:03:03")
+        assert rec.result["diff"] == {
+            "before": {},
+            "after": {
+                "id": token_id,
+                "name": name,
+                "scope": ["GetClusterStatus", "Metrics"],
+                "expiration": "2033-03-03T03:03:03Z",
+            },
+        }
+        # The secret comes back once, and it is a working bearer token limited to its scope.
+        secret = rec.result["secret_token"]
+        assert secret.startswith(token_id + ".")
+        assert secret not in str(rec.result["diff"])
+        assert garage.admin("GetClusterStatus", token=secret)[0] == 200
+        assert garage.admin("ListBuckets", token=secret)[0] == 403
 
-    def unchanged() -> None:
-        assert sorted(token_info(garage, token_id)["scope"]) == ["GetClusterStatus", "Metrics"]  # type: ignore[index]
+    args = {"name": name, "scope": ["Metrics", "GetClusterStatus", "Metrics"], "expiration": "2033-03-03T03:03:03Z"}
+    return Scenario("create", args, untouched, applied, checked)
 
-    check, r = check_then_converge(garage, update, unchanged)
-    assert check.task("check").result["token"]["scope"] == ["GetClusterStatus", "ListBuckets", "Metrics"]
-    info = token_info(garage, token_id)
-    assert sorted(info["scope"]) == ["GetClusterStatus", "ListBuckets", "Metrics"]  # type: ignore[index]
-    assert info["expiration"] is None  # type: ignore[index]
-    d = r.task("apply").result["diff"]
-    assert d["before"]["scope"] == ["GetClusterStatus", "Metrics"]
-    assert d["after"]["scope"] == ["GetClusterStatus", "ListBuckets", "Metrics"]
-    assert d["after"]["expiration"] is None
-    assert garage.admin("ListBuckets", token=secret)[0] == 200
 
-    # Rename by id.
-    new_name = uid()
+def update_scope_and_expiration(garage: t.Any) -> Scenario:
+    name = uid()
+    created = garage.ok(
+        "CreateAdminToken",
+        body={"name": name, "scope": ["GetClusterStatus", "Metrics"], "expiration": "2033-03-03T03:03:03Z"},
+    )
+    token_id, secret = created["id"], created["secretToken"]
 
-    def old_name() -> None:
-        assert token_info(garage, token_id)["name"] == name  # type: ignore[index]
+    def untouched() -> None:
+        info = token_info(garage, token_id)
+        assert info is not None
+        assert sorted(info["scope"]) == ["GetClusterStatus", "Metrics"]
+        assert info["expiration"] is not None
+        assert garage.admin("ListBuckets", token=secret)[0] == 403
 
-    check_then_converge(garage, {"id": token_id, "name": new_name}, old_name)
-    assert token_info(garage, token_id)["name"] == new_name  # type: ignore[index]
+    def checked(rec: TaskRecord) -> None:
+        assert rec.result["token"]["scope"] == ["GetClusterStatus", "ListBuckets", "Metrics"]
+        assert rec.result["token"]["expiration"] is None
 
-    # Delete by name.
-    def still_there() -> None:
+    def applied(rec: TaskRecord, r: PlaybookResult) -> None:
+        info = token_info(garage, token_id)
+        assert info is not None
+        assert sorted(info["scope"]) == ["GetClusterStatus", "ListBuckets", "Metrics"]
+        assert info["expiration"] is None
+        d = rec.result["diff"]
+        assert d["before"]["scope"] == ["GetClusterStatus", "Metrics"]
+        assert d["after"]["scope"] == ["GetClusterStatus", "ListBuckets", "Metrics"]
+        assert (d["before"]["expiration"], d["after"]["expiration"]) == ("2033-03-03T03:03:03Z", None)
+        assert "secret_token" not in rec.result
+        assert garage.admin("ListBuckets", token=secret)[0] == 200
+
+    args = {"name": name, "scope": ["Metrics", "GetClusterStatus", "ListBuckets"], "never_expires": True}
+    return Scenario("update scope", args, untouched, applied, checked)
+
+
+def rename_by_id(garage: t.Any) -> Scenario:
+    old, new = uid(), uid()
+    token_id = garage.ok("CreateAdminToken", body={"name": old})["id"]
+
+    def untouched() -> None:
+        assert token_info(garage, token_id)["name"] == old  # type: ignore[index]
+
+    def applied(rec: TaskRecord, r: PlaybookResult) -> None:
+        assert token_info(garage, token_id)["name"] == new  # type: ignore[index]
+        assert (rec.result["diff"]["before"]["name"], rec.result["diff"]["after"]["name"]) == (old, new)
+
+    return Scenario("rename", {"id": token_id, "name": new}, untouched, applied)
+
+
+def delete_by_name(garage: t.Any) -> Scenario:
+    name = uid()
+    created = garage.ok("CreateAdminToken", body={"name": name, "scope": ["GetClusterStatus"]})
+    token_id, secret = created["id"], created["secretToken"]
+
+    def untouched() -> None:
         assert token_info(garage, token_id) is not None
+        assert garage.admin("GetClusterStatus", token=secret)[0] == 200
 
-    _, r = check_then_converge(garage, {"name": new_name, "state": "absent"}, still_there)
-    assert token_info(garage, token_id) is None
-    assert r.task("apply").result["token"] is None
-    assert garage.admin("GetClusterStatus", token=secret)[0] == 403
+    def applied(rec: TaskRecord, r: PlaybookResult) -> None:
+        assert token_info(garage, token_id) is None
+        assert rec.result["token"] is None
+        assert rec.result["diff"]["before"]["id"] == token_id and rec.result["diff"]["after"] == {}
+        assert garage.admin("GetClusterStatus", token=secret)[0] == 403
+
+    return Scenario("delete", {"name": name, "state": "absent"}, untouched, applied)
+
+
+def test_token_scenarios(garage: t.Any) -> None:
+    run_scenarios(
+        garage, [create(garage), update_scope_and_expiration(garage), rename_by_id(garage), delete_by_name(garage)]
+    )
 
 
 def test_ambiguity_and_config_tokens(garage: t.Any) -> None:
@@ -159,9 +219,13 @@ def test_ambiguity_and_config_tokens(garage: t.Any) -> None:
 def test_no_op_costs_one_read(garage: t.Any) -> None:
     name = uid()
     token_id = garage.ok("CreateAdminToken", body={"name": name, "scope": ["Metrics"]})["id"]
-    for args in ({"name": name, "scope": ["Metrics"], "never_expires": True}, {"id": token_id, "name": name}):
-        garage.reset_calls()
-        r = run_playbook([{"name": "noop", MODULE: args}], garage=garage)
-        assert r.rc == 0 and not r.task("noop").changed, r.output
-        calls = {k: v for k, v in garage.calls().items() if v}
-        assert calls == {"GetAdminTokenInfo": 1}, calls
+    garage.reset_calls()
+    r = run_playbook(
+        [
+            {"name": "by name", MODULE: {"name": name, "scope": ["Metrics"], "never_expires": True}},
+            {"name": "by id", MODULE: {"id": token_id, "name": name}},
+        ],
+        garage=garage,
+    )
+    assert r.rc == 0 and r.changed_tasks() == [], r.output
+    assert {k: v for k, v in garage.calls().items() if v} == {"GetAdminTokenInfo": 2}
