@@ -82,6 +82,9 @@ options:
 notes:
   - With the key addressed by O(id) or by a name that is not ambiguous, a run that changes nothing costs
     one Admin API read.
+  - Garage refuses to import an id once used by a key that was deleted, and its API offers no way to
+    see such ids beforehand. Check mode therefore predicts such an import as a change, and the real run
+    fails with C(KeyAlreadyExists).
   - The key's bucket permissions and local aliases are managed by M(cellar.garage.garage_bucket_permission)
     and M(cellar.garage.garage_bucket_alias).
 seealso:
