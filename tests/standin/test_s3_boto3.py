@@ -343,6 +343,30 @@ def test_website_config_and_endpoint(s3: t.Any, server: S3Server, key: t.Any) ->
     assert st == 302 and hdrs["Location"] == "/docs/"
     assert get("/nothing", name)[:2] == (404, b"oops")
     assert get("/", "unknown-site")[0] == 404
+    # CORS on the website endpoint uses the bucket's CORS rules
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["https://site.example"]}]},
+    )
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", int(server.web_url.rsplit(":", 1)[1]), timeout=10)
+    conn.request(
+        "OPTIONS", "/", headers={"Host": name, "Origin": "https://site.example", "Access-Control-Request-Method": "GET"}
+    )
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "https://site.example"
+    conn.request("GET", "/", headers={"Host": name, "Origin": "https://site.example"})
+    resp = conn.getresponse()
+    assert resp.read() == b"<h1>home</h1>" and resp.headers["Access-Control-Allow-Origin"] == "https://site.example"
+    conn.request(
+        "OPTIONS", "/", headers={"Host": name, "Origin": "https://x.example", "Access-Control-Request-Method": "GET"}
+    )
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 403
+    conn.close()
     with pytest.raises(ClientError) as e:
         s3.put_bucket_website(Bucket=name, WebsiteConfiguration={"RedirectAllRequestsTo": {"HostName": "x.example"}})
     assert code(e)[0] == 501

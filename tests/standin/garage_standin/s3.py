@@ -753,73 +753,19 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ CORS
 
-    def _cors_rules(self, bucket: Bucket) -> list[dict[str, list[str]]]:
-        if not bucket.cors_xml:
-            return []
-        try:
-            root = s3xml.parse(bucket.cors_xml)
-        except s3xml.XmlError:
-            return []
-        rules = []
-        for r in s3xml.children(root, "CORSRule"):
-            rule: dict[str, list[str]] = {}
-            for f in ("AllowedOrigin", "AllowedMethod", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds"):
-                rule[f] = [(c.text or "").strip() for c in s3xml.children(r, f)]
-            rules.append(rule)
-        return rules
-
-    @staticmethod
-    def _glob(pattern: str, value: str) -> bool:
-        return re.fullmatch(".*".join(re.escape(p) for p in pattern.split("*")), value, re.IGNORECASE) is not None
-
-    def _match_cors(
-        self, bucket: Bucket, origin: str, method: str, req_headers: list[str]
-    ) -> dict[str, list[str]] | None:
-        for rule in self._cors_rules(bucket):
-            if not any(self._glob(o, origin) for o in rule["AllowedOrigin"]):
-                continue
-            if method not in rule["AllowedMethod"] and "*" not in rule["AllowedMethod"]:
-                continue
-            if all(any(self._glob(a.lower(), h.lower()) for a in rule["AllowedHeader"]) for h in req_headers):
-                return rule
-        return None
-
     def _cors_headers(self, bucket: Bucket) -> dict[str, str]:
         origin = self._h("Origin")
         if not origin or not bucket.cors_xml:
             return {}
-        rule = self._match_cors(bucket, origin, self.command, [])
-        if rule is None:
-            return {}
-        out = {
-            "Access-Control-Allow-Origin": "*" if rule["AllowedOrigin"] == ["*"] else origin,
-            "Access-Control-Allow-Methods": ", ".join(rule["AllowedMethod"]),
-        }
-        if rule["ExposeHeader"]:
-            out["Access-Control-Expose-Headers"] = ", ".join(rule["ExposeHeader"])
-        return out
+        rule = match_cors(bucket, origin, self.command, [])
+        return {} if rule is None else cors_response_headers(rule, origin, [])
 
     def _cors_preflight(self, req: Request) -> None:
-        origin = self._h("Origin")
-        method = self._h("Access-Control-Request-Method")
-        if not origin or not method or req.bucket is None:
-            raise bad_request("Bad request: Missing Origin or Access-Control-Request-Method header")
-        hdrs = [h.strip() for h in (self._h("Access-Control-Request-Headers") or "").split(",") if h.strip()]
         with self.store.lock:
-            b = model.resolve_global_bucket(self.store, req.bucket)
-            rule = self._match_cors(b, origin, method, hdrs) if b is not None else None
-        if rule is None:
-            raise forbidden("Forbidden: This CORS request is not allowed.")
-        headers = {
-            "Access-Control-Allow-Origin": "*" if rule["AllowedOrigin"] == ["*"] else origin,
-            "Access-Control-Allow-Methods": ", ".join(rule["AllowedMethod"]),
-        }
-        if hdrs:
-            headers["Access-Control-Allow-Headers"] = ", ".join(rule["AllowedHeader"] or hdrs)
-        if rule["MaxAgeSeconds"]:
-            headers["Access-Control-Max-Age"] = rule["MaxAgeSeconds"][0]
-        if rule["ExposeHeader"]:
-            headers["Access-Control-Expose-Headers"] = ", ".join(rule["ExposeHeader"])
+            b = model.resolve_global_bucket(self.store, req.bucket) if req.bucket is not None else None
+            status, headers = cors_preflight(b, self.headers)
+        if status != 200:
+            raise (bad_request(headers["message"]) if status == 400 else forbidden(headers["message"]))
         self._send(200, b"", headers)
 
     def _put_cors(self, bucket: Bucket) -> None:
@@ -1632,6 +1578,69 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
                 )
             )
         self._send(200, s3xml.render("ListMultipartUploadsResult", out))
+
+
+# ----------------------------------------------------------------------- CORS
+# Shared with the website endpoint (web.py). Call with the store lock held.
+
+
+def cors_rules(bucket: Bucket) -> list[dict[str, list[str]]]:
+    if not bucket.cors_xml:
+        return []
+    try:
+        root = s3xml.parse(bucket.cors_xml)
+    except s3xml.XmlError:
+        return []
+    rules = []
+    for r in s3xml.children(root, "CORSRule"):
+        rule: dict[str, list[str]] = {}
+        for f in ("AllowedOrigin", "AllowedMethod", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds"):
+            rule[f] = [(c.text or "").strip() for c in s3xml.children(r, f)]
+        rules.append(rule)
+    return rules
+
+
+def _glob(pattern: str, value: str) -> bool:
+    return re.fullmatch(".*".join(re.escape(p) for p in pattern.split("*")), value, re.IGNORECASE) is not None
+
+
+def match_cors(bucket: Bucket, origin: str, method: str, req_headers: list[str]) -> dict[str, list[str]] | None:
+    """The first CORS rule of the bucket allowing (origin, method, request headers), if any."""
+    for rule in cors_rules(bucket):
+        if not any(_glob(o, origin) for o in rule["AllowedOrigin"]):
+            continue
+        if method not in rule["AllowedMethod"] and "*" not in rule["AllowedMethod"]:
+            continue
+        if all(any(_glob(a.lower(), h.lower()) for a in rule["AllowedHeader"]) for h in req_headers):
+            return rule
+    return None
+
+
+def cors_response_headers(rule: dict[str, list[str]], origin: str, req_headers: list[str]) -> dict[str, str]:
+    out = {
+        "Access-Control-Allow-Origin": "*" if rule["AllowedOrigin"] == ["*"] else origin,
+        "Access-Control-Allow-Methods": ", ".join(rule["AllowedMethod"]),
+    }
+    if req_headers:
+        out["Access-Control-Allow-Headers"] = ", ".join(rule["AllowedHeader"] or req_headers)
+    if rule["MaxAgeSeconds"]:
+        out["Access-Control-Max-Age"] = rule["MaxAgeSeconds"][0]
+    if rule["ExposeHeader"]:
+        out["Access-Control-Expose-Headers"] = ", ".join(rule["ExposeHeader"])
+    return out
+
+
+def cors_preflight(bucket: Bucket | None, headers: t.Any) -> tuple[int, dict[str, str]]:
+    """Answer an OPTIONS preflight: (200, CORS headers), or (400|403, {"message": ...})."""
+    origin = headers.get("Origin")
+    method = headers.get("Access-Control-Request-Method")
+    if not origin or not method:
+        return 400, {"message": "Bad request: Missing Origin or Access-Control-Request-Method header"}
+    hdrs = [h.strip() for h in (headers.get("Access-Control-Request-Headers") or "").split(",") if h.strip()]
+    rule = match_cors(bucket, origin, method, hdrs) if bucket is not None else None
+    if rule is None:
+        return 403, {"message": "Forbidden: This CORS request is not allowed."}
+    return 200, cors_response_headers(rule, origin, hdrs)
 
 
 def op_name(req: Request, copy: bool) -> str:

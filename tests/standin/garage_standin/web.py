@@ -18,7 +18,16 @@ import typing as t
 import urllib.parse
 
 from . import blobstore, s3xml
-from .s3 import S3Error, cfg_get, etag_matches, parse_range, quote_etag
+from .s3 import (
+    S3Error,
+    cfg_get,
+    cors_preflight,
+    cors_response_headers,
+    etag_matches,
+    match_cors,
+    parse_range,
+    quote_etag,
+)
 from .state import Bucket, ObjectMeta, Store
 
 
@@ -53,7 +62,16 @@ class WebHandler(http.server.BaseHTTPRequestHandler):
         self._serve()
 
     def do_OPTIONS(self) -> None:
-        self._plain(400, "Bad request: CORS preflight is not supported by the stand-in's web endpoint")
+        with self.store.lock:
+            status, headers = cors_preflight(self._bucket(), self.headers)
+        if status != 200:
+            self._plain(status, headers["message"])
+            return
+        self.send_response(200)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_PUT(self) -> None:
         self._method_not_allowed()
@@ -108,7 +126,7 @@ class WebHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _serve_inner(self) -> None:
-        if int(self.headers.get("Content-Length") or 0) > 0:
+        if (self.headers.get("Content-Length") or "0").strip() != "0" or self.headers.get("Transfer-Encoding"):
             self.close_connection = True  # bodies are not expected here; do not read them
         store = self.store
         path = urllib.parse.unquote(self.path.split("?", 1)[0])
@@ -126,6 +144,11 @@ class WebHandler(http.server.BaseHTTPRequestHandler):
                 self._plain(302, "Found", {"Location": target})
                 return
             status = 200
+            cors: dict[str, str] = {}
+            origin = self.headers.get("Origin")
+            if origin and b.cors_xml:
+                rule = match_cors(b, origin, self.command, [])
+                cors = cors_response_headers(rule, origin, []) if rule is not None else {}
             if m is None:
                 err = b.website_error
                 m = b.objects.get(err) if err else None
@@ -134,10 +157,11 @@ class WebHandler(http.server.BaseHTTPRequestHandler):
                 status = 404
             f = open(blobstore.blob_path(store, b.id, m.blob), "rb")
         with f:
-            self._send_object(m, f, status)
+            self._send_object(m, f, status, cors)
 
-    def _send_object(self, m: ObjectMeta, f: t.BinaryIO, status: int) -> None:
+    def _send_object(self, m: ObjectMeta, f: t.BinaryIO, status: int, cors: dict[str, str]) -> None:
         headers = {
+            **cors,
             "ETag": quote_etag(m.etag),
             "Last-Modified": s3xml.http_date(m.last_modified),
             "Content-Type": m.content_type,
