@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import subprocess
+import time
 import typing as t
 import urllib.error
 import urllib.request
@@ -254,6 +255,11 @@ def test_presigned_get_and_put(s3: t.Any, bucket: str) -> None:
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.status == 200
     assert s3.get_object(Bucket=bucket, Key="via-put")["Body"].read() == b"uploaded"
+    short = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "via-put"}, ExpiresIn=1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(short, timeout=10)
+    assert e.value.code == 400 and b"Date is too old" in e.value.read()
     too_long = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "via-put"}, ExpiresIn=604801)
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(too_long, timeout=10)

@@ -31,10 +31,18 @@ from .s3xml import Node
 from .state import Bucket, Key, MultipartUpload, ObjectMeta, Permission, Store
 
 DEVIATIONS = """
-- A wrong secret gives 403 SignatureDoesNotMatch (Garage: AccessDenied "Invalid signature").
-- Vhost-style addressing works when the config has ``s3_root_domain`` (Garage: ``[s3_api] root_domain``).
-- No SSE-C, PostObject, partNumber on GET/HEAD, versioning, tagging, ACL writes (501).
-- Multipart objects get no stored full-object checksum.
+- A wrong secret gives 403 SignatureDoesNotMatch (Garage: AccessDenied "Invalid signature"); the
+  project's issue asks for the AWS code.
+- Not implemented (501 NotImplemented): SSE-C, PostObject, partNumber on GET/HEAD, ListObjectVersions,
+  versioning, tagging, policies, ACL writes, object lock. GetBucketAcl/GetObjectAcl return a fixed
+  FULL_CONTROL grant to the requesting key.
+- Lifecycle rules are validated and stored but never executed (no daily worker); website routing
+  rules are stored and returned, not applied by the web endpoint.
+- Multipart objects carry no full-object checksum; the x-amz-checksum-type header is ignored.
+- A LocationConstraint other than the region gives 400 InvalidLocationConstraint (code not checked
+  against Garage, which says "Cannot satisfy location constraint").
+- Dead blobs are unlinked by a background thread right away (Garage: block GC with a delay).
+- Vhost-style addressing works only with ``s3_root_domain`` in the config, as in Garage.
 """
 
 MAX_XML_BODY = 64 * 1024 * 1024
