@@ -16,7 +16,7 @@ description:
   - Optionally waits until every expected node is connected, or until the cluster is healthy, and fails naming
     the nodes still missing (hostname and id prefix) when the wait times out.
 author:
-  - cellar.garage contributors
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes.action_module

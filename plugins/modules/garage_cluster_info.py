@@ -15,7 +15,7 @@ description:
     M(cellar.garage.garage_layout) returns.
   - Choose what to read with O(gather); each subset costs one Admin API request.
 author:
-  - cellar.garage contributors
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes.info_module

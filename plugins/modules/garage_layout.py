@@ -25,7 +25,7 @@ description:
     role back clears its staged change) and either re-plans from a fresh read or fails naming the foreign changes.
     It never applies the same layout version twice.
 author:
-  - cellar.garage contributors
+  - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - cellar.garage._connection
   - cellar.garage._attributes

@@ -146,7 +146,7 @@ def test_zone_redundancy_and_bad_input(garage_factory: t.Any) -> None:
         ({"replication_factor": 2}, "stores each partition 3 times"),
         ({"replace": [{"old": "node1", "new": "node1"}]}, "same node"),
     ]
-    tasks = [{"name": f"bad{i}", MODULE: args, "ignore_errors": True} for i, (args, _) in enumerate(bad)]
+    tasks = [{"name": f"bad{i}", MODULE: args, "ignore_errors": True} for i, (args, _needle) in enumerate(bad)]
     r = run_playbook(tasks, garage=g)
     for i, (_args, needle) in enumerate(bad):
         task = r.task(f"bad{i}")
