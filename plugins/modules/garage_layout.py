@@ -459,6 +459,8 @@ class LayoutManager:
             old, new = (item.get("old") or "").strip(), (item.get("new") or "").strip()
             if not old or not new:
                 self.fail(f"replace[{index}]: both 'old' and 'new' are required")
+            if old.lower() == new.lower():
+                self.fail(f"replace[{index}]: old and new are the same node ({old})")
             replace.append((old, new))
         rf = self.params["replication_factor"]
         if rf is not None and rf < 1:

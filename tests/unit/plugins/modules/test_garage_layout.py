@@ -224,6 +224,8 @@ def test_stale_staged_changes_modes(capsys: t.Any) -> None:
         ({"nodes": [{"node": A, "state": "absent"}, {"node": B, "state": "absent"}]}, "Refusing to change the layout"),
         ({"nodes": [{"node": D, "zone": "dc1", "gateway": True}], "zone_redundancy": "3", "purge": True}, "Refusing"),
         ({"conflict_retries": -1}, "must not be negative"),
+        ({"replace": [{"old": "node1", "new": "NODE1"}]}, "same node"),
+        ({"replace": [{"old": "node1", "new": " "}]}, "both 'old' and 'new'"),
     ],
 )
 def test_bad_input_fails_before_any_write(args: dict[str, t.Any], needle: str, capsys: t.Any) -> None:
