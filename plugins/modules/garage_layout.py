@@ -333,6 +333,13 @@ applied_versions:
   type: list
   elements: int
   sample: [2]
+conflicts:
+  description: The concurrent layout changes this run detected (one line each) before it re-planned.
+  returned: when a concurrent change was detected
+  type: list
+  elements: str
+  sample:
+    - "foreign staged changes appeared next to ours: node3 (7ec138a7a96a02d7): update zone=dc3 capacity=7T"
 waited_for_staged_changes:
   description: Seconds spent waiting for changes staged by someone else (a concurrent operator's change in flight)
     to be applied or cleared before planning. V(0) when nothing else was staged.
