@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from tests.integration._bucket_helpers import Read, bucket_oob, bucket_read, create_bucket_oob, quartet, run_one, uid
+from tests.integration._bucket_helpers import Read, bucket_oob, bucket_read, create_bucket_oob, quartet, uid
 from tests.integration.ansible_run import run_playbook
 
 MOD = "cellar.garage.garage_bucket_alias"
@@ -89,16 +89,20 @@ def test_refusals_and_noops_change_nothing(garage):
 
 
 def test_noop_costs_one_read(garage):
-    name = uid("cost")
-    create_bucket_oob(garage, name)
+    """Converged aliases (set up out of band) cost one read each: GetKeyInfo (local), GetBucketInfo (global)."""
+    name, local_alias, global_alias = uid("cost"), uid("loc"), uid("glob")
+    info = create_bucket_oob(garage, name)
     key_id, _ = garage.create_key(uid("key"))
-    local = {"bucket": name, "alias": uid("loc"), "access_key_id": key_id}
-    glob = {"bucket": name, "alias": uid("glob")}
-    for args in (local, glob):
-        assert run_one(garage, MOD, args).changed
-    costs = []
-    for args in (local, glob):
-        garage.reset_calls()
-        assert not run_one(garage, MOD, args).changed
-        costs.append({k: v for k, v in garage.calls().items() if v})
-    assert costs == [{"GetKeyInfo": 1}, {"GetBucketInfo": 1}]
+    garage.ok("AddBucketAlias", body={"bucketId": info["id"], "accessKeyId": key_id, "localAlias": local_alias})
+    garage.ok("AddBucketAlias", body={"bucketId": info["id"], "globalAlias": global_alias})
+    garage.reset_calls()
+    r = run_playbook(
+        [
+            {"name": "local", MOD: {"bucket": name, "alias": local_alias, "access_key_id": key_id}},
+            {"name": "global", MOD: {"bucket": name, "alias": global_alias}},
+        ],
+        garage=garage,
+    )
+    assert r.rc == 0, r.output
+    assert r.changed_tasks() == []
+    assert {k: v for k, v in garage.calls().items() if v} == {"GetKeyInfo": 1, "GetBucketInfo": 1}
