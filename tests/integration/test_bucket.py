@@ -133,6 +133,20 @@ def test_absent_on_non_empty_bucket_fails_and_changes_nothing(garage):
     assert q.apply.result["diff"]["before"]["id"] == info["id"]
 
 
+def test_new_bucket_is_rolled_back_when_its_configuration_fails(garage):
+    """UpdateBucket fails (injected 500) after CreateBucket: the new bucket is deleted again."""
+    name = uid("rollback")
+    garage.fault("UpdateBucket", status=500, code="InternalError", message="injected fault")
+    try:
+        task = run_one(garage, MOD, {"name": name, "quotas": {"max_objects": 5}})
+    finally:
+        garage.clear_faults()
+    assert task.failed and not task.changed
+    assert "Failed to configure new bucket" in task.result["msg"] and "injected fault" in task.result["msg"]
+    assert "deleted again" in task.result["msg"]
+    assert bucket_oob(garage, name=name) is None
+
+
 def test_present_by_unknown_id_fails(garage):
     task = run_one(garage, MOD, {"id": "0" * 64})
     assert task.failed and "does not exist" in task.result["msg"]
