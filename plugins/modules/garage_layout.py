@@ -22,8 +22,9 @@ description:
     than the factor, fewer zones than the zone redundancy).
   - Detects changes staged by someone else (O(stale_staged_changes)) and concurrent operators. When a concurrent
     change is detected after staging, the module clears B(its own) staged entries again (staging a node's current
-    role back clears its staged change) and either re-plans from a fresh read or fails naming the foreign changes.
-    It never applies the same layout version twice.
+    role back clears its staged change), re-reads, and re-plans only when nothing but its own changes happened
+    underneath; otherwise it fails naming what the other operator changed. It never applies the same layout
+    version twice.
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -141,6 +142,9 @@ options:
       - How many times the module re-reads and re-plans after detecting a concurrent layout change (foreign staged
         entries appearing next to its own, or the layout version moving underneath it). Its own staged entries
         are always cleared first. V(0) fails at the first conflict.
+      - A re-plan only happens when the re-read shows that nothing changed underneath except this run's own
+        changes (for example the other operator cleared its staged changes, or its apply took ours along);
+        if other roles changed, the module fails naming them instead of re-planning on top of them.
     type: int
     default: 2
 notes:
@@ -340,6 +344,12 @@ conflicts:
   elements: str
   sample:
     - "foreign staged changes appeared next to ours: node3 (7ec138a7a96a02d7): update zone=dc3 capacity=7T"
+layout_changes_underneath:
+  description: On failure after a conflict, the role changes another operator applied underneath this run
+    (same shape as RV(staged_changes)).
+  returned: when the layout changed underneath this run
+  type: list
+  elements: dict
 waited_for_staged_changes:
   description: Seconds spent waiting for changes staged by someone else (a concurrent operator's change in flight)
     to be applied or cleared before planning. V(0) when nothing else was staged.
@@ -413,14 +423,15 @@ class LayoutManager:
         self.applied_versions: list[int] = []
         #: seconds spent waiting for changes staged by someone else to be applied or cleared
         self.waited = 0.0
+        #: the plan of the last attempt (what a retry compares the re-read layout with)
+        self.last_plan: Plan | None = None
 
     # ------------------------------------------------------------------ helpers
 
     def fail(self, msg: str, **result: t.Any) -> t.NoReturn:
         # A failure after an earlier attempt applied a version must still say so.
         result["applied_versions"] = self.applied_versions
-        if self.applied_versions:
-            result["changed"] = True
+        result["changed"] = bool(self.applied_versions) or bool(result.get("changed"))
         self.module.fail_json(msg=msg, **result)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -565,6 +576,7 @@ class LayoutManager:
                     layout = self.wait_for_foreign_staging(layout, STALE_GRACE)
             else:
                 layout = self.wait_for_foreign_staging()
+                self.check_drift(layout, conflicts)
             if first_layout is None:
                 first_layout = layout
             try:
@@ -587,6 +599,42 @@ class LayoutManager:
                     )
                 attempt += 1
                 self.sleep(random.uniform(0.05, 0.5) * attempt)
+
+    def check_drift(self, layout: dict[str, t.Any], conflicts: list[str]) -> None:
+        """Retry only when the re-read shows that nothing but OUR changes happened underneath.
+
+        If another operator changed other roles (or our nodes to other values), re-planning on top
+        of it could undo or contradict their change: stop and say precisely what changed.
+        """
+        plan = self.last_plan
+        if plan is None:
+            return
+        now = current_roles(layout)
+        moved = role_diff(plan.current, now)
+        theirs = {node: role for node, role in moved.items() if plan.desired.get(node) != role}
+        ours = sorted(node for node, role in moved.items() if plan.desired.get(node) == role)
+        current_zr, _staged = layout_parameters(layout)
+        zr_moved = current_zr not in (plan.current_zone_redundancy, plan.desired_zone_redundancy)
+        if not theirs and not zr_moved:
+            return
+        what = [format_change(c) for c in self.describe(plan.current, theirs)]
+        if zr_moved:
+            what.append(f"zone_redundancy={current_zr}")
+        note = (
+            f" (their apply also took our staged changes for {', '.join(node_label(n, self.nodes) for n in ours)})"
+            if ours
+            else ""
+        )
+        self.fail(
+            "Concurrent layout change detected: "
+            + " | ".join(conflicts)
+            + f". Another operator changed the layout underneath this run (version {layout.get('version')}): "
+            + "; ".join(what)
+            + f"{note}. Not re-planning on top of a change this run did not plan: nothing of this run is staged; "
+            "review the layout and run again.",
+            conflicts=conflicts,
+            layout_changes_underneath=self.describe(plan.current, theirs),
+        )
 
     def attempt(
         self,
@@ -612,6 +660,7 @@ class LayoutManager:
         except LayoutPlanError as exc:
             self.fail(str(exc))
         version = int(layout.get("version") or 0)
+        self.last_plan = plan
         stale = self.describe(plan.current, plan.stale)
         result: dict[str, t.Any] = {
             "previous_version": int(first_layout.get("version") or 0),

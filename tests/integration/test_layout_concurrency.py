@@ -138,29 +138,50 @@ def _foreign_stage(g: t.Any, node: str, capacity: int) -> None:
     g.ok("UpdateClusterLayout", body={"roles": [{"id": node, "zone": role["zone"], "capacity": capacity, "tags": []}]})
 
 
-def test_foreign_staging_next_to_ours_is_undone_and_replanned(garage_factory: t.Any) -> None:
-    g = garage_factory(nodes=3, layout=True)
-    ids = [r["id"] for r in sorted(layout_oob(g)["roles"], key=lambda r: r["zone"])]
-    start = layout_oob(g)
+def _race_staging(g: t.Any, ids: list[str], finish: t.Callable[[], None]) -> t.Any:
+    """Hold OUR UpdateClusterLayout; meanwhile another operator stages node 1; 3.5 s later it
+    finishes (``finish``), after our staging has answered and our entries were cleared again."""
     g.reset_calls()
-    g.fault("UpdateClusterLayout", status=None, latency_ms=2500, times=1)  # holds OUR staging request
+    g.fault("UpdateClusterLayout", status=None, latency_ms=2500, times=1)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         fut = _start_run(pool, g, {"nodes": [{"node": ids[0], "capacity": 2 * T}]})
         _wait_for_call(g, "UpdateClusterLayout")
-        _foreign_stage(g, ids[1], 3 * T)  # the other operator stages while ours is in flight
-        time.sleep(3.5)  # ... and applies after our staging answered
-        version = layout_oob(g)["version"]
-        g.ok("ApplyClusterLayout", body={"version": version + 1})
-        r = fut.result()
-    task = r.task("converge")
-    assert not task.failed and task.changed, r.output
+        _foreign_stage(g, ids[1], 3 * T)
+        time.sleep(3.5)
+        finish()
+        return fut.result().task("converge")
+
+
+def test_foreign_staging_next_to_ours_then_cleared_is_replanned(garage_factory: t.Any) -> None:
+    g = garage_factory(nodes=3, layout=True)
+    ids = [r["id"] for r in sorted(layout_oob(g)["roles"], key=lambda r: r["zone"])]
+    start = layout_oob(g)
+    task = _race_staging(g, ids, lambda: _foreign_stage(g, ids[1], T))  # the operator takes its change back
     res = task.result
+    assert not task.failed and task.changed, res
     assert any("foreign staged changes appeared next to ours" in c for c in res["conflicts"]), res["conflicts"]
-    assert res["applied_versions"] == [start["version"] + 2] == [res["version"]]
+    assert res["applied_versions"] == [start["version"] + 1] == [res["version"]]
     end = layout_oob(g)
-    assert end["version"] == start["version"] + 2 and effective_staged(end) == []
-    assert roles_oob(end)[ids[0]][1] == 2 * T and roles_oob(end)[ids[1]][1] == 3 * T
-    assert g.calls()["ApplyClusterLayout"] == 2  # the operator's and ours, each once
+    assert end["version"] == start["version"] + 1 and effective_staged(end) == []
+    assert roles_oob(end)[ids[0]][1] == 2 * T and roles_oob(end)[ids[1]][1] == T
+    assert g.calls()["ApplyClusterLayout"] == 1
+
+
+def test_foreign_change_applied_underneath_fails_precisely(garage_factory: t.Any) -> None:
+    g = garage_factory(nodes=3, layout=True)
+    ids = [r["id"] for r in sorted(layout_oob(g)["roles"], key=lambda r: r["zone"])]
+    start = layout_oob(g)
+    task = _race_staging(g, ids, lambda: g.ok("ApplyClusterLayout", body={"version": start["version"] + 1}))
+    res = task.result
+    assert task.failed and not task.changed, res
+    msg = res["msg"]
+    assert "Another operator changed the layout underneath this run" in msg and ids[1][:16] in msg, msg
+    assert "capacity=3T" in msg and "nothing of this run is staged" in msg
+    assert [c["id"] for c in res["layout_changes_underneath"]] == [ids[1]]
+    end = layout_oob(g)
+    assert end["version"] == start["version"] + 1 and effective_staged(end) == []
+    assert roles_oob(end)[ids[0]][1] == T and roles_oob(end)[ids[1]][1] == 3 * T
+    assert g.calls()["ApplyClusterLayout"] == 1  # only the operator's
 
 
 def test_foreign_staging_that_stays_fails_clearly_leaving_only_theirs(garage_factory: t.Any) -> None:
@@ -194,18 +215,16 @@ def test_version_moving_under_our_apply_is_never_reapplied(garage_factory: t.Any
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         fut = _start_run(pool, g, {"nodes": [{"node": ids[0], "capacity": 2 * T}]})
         _wait_for_call(g, "ApplyClusterLayout")
-        # another operator applies version+1 first (it takes whatever is staged, ours included)
-        _foreign_stage(g, ids[1], 3 * T)
+        # another operator applies version+1 first: Garage's apply takes whatever is staged, ours included
         g.ok("ApplyClusterLayout", body={"version": start["version"] + 1})
         r = fut.result()
     task = r.task("converge")
     res = task.result
-    assert not task.failed, r.output
-    # our apply got "Invalid new layout version"; the re-read shows our change already in place
-    assert any("another operator applied concurrently" in c for c in res["conflicts"]), res
-    assert res["applied_versions"] == [] and res["version"] == start["version"] + 1
-    assert any("changed concurrently" in w for w in task.result.get("warnings", [])), res
+    assert not task.failed and task.changed, r.output
+    # our apply got "Invalid new layout version"; the re-read shows exactly our layout at version+1
+    assert "Invalid new layout version" in str(res.get("warnings")), res
+    assert res["version"] == start["version"] + 1
     end = layout_oob(g)
     assert end["version"] == start["version"] + 1 and effective_staged(end) == []
-    assert roles_oob(end)[ids[0]][1] == 2 * T and roles_oob(end)[ids[1]][1] == 3 * T
-    assert g.calls()["ApplyClusterLayout"] == 2  # ours (refused) and the operator's: no re-apply
+    assert roles_oob(end)[ids[0]][1] == 2 * T
+    assert g.calls()["ApplyClusterLayout"] == 2  # the operator's, and ours (refused): never re-applied

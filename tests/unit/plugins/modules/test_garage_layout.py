@@ -253,10 +253,10 @@ def test_preview_error_undoes_our_staging(capsys: t.Any) -> None:
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_foreign_staging_is_undone_then_replanned(capsys: t.Any) -> None:
-    fake = FakeLayout(three())
+def _racing_operator(fake: FakeLayout, *, then_apply: bool) -> None:
+    """Another operator stages node3 right after our staging; later it applies it, or clears it."""
 
-    def other_operator() -> None:  # stages right after us, then applies a moment later
+    def other_operator() -> None:
         fake.staged[C] = {"zone": "dc3", "capacity": 7 * T, "tags": []}
 
     fake.on_update = other_operator
@@ -265,16 +265,36 @@ def test_foreign_staging_is_undone_then_replanned(capsys: t.Any) -> None:
 
     def get_layout() -> dict[str, t.Any]:
         reads["n"] += 1
-        if reads["n"] == 3:  # after our undo: the other operator applies its change
-            fake.apply_cluster_layout(fake.version + 1)
+        if reads["n"] == 3:  # after our undo: the other operator finishes
+            if then_apply:
+                fake.apply_cluster_layout(fake.version + 1)
+            else:
+                fake.staged.pop(C, None)
         return real_get()
 
     fake.get_cluster_layout = get_layout  # type: ignore[method-assign]
+
+
+def test_foreign_staging_is_undone_then_replanned_when_nothing_else_changed(capsys: t.Any) -> None:
+    fake = FakeLayout(three())
+    _racing_operator(fake, then_apply=False)
     res, _client = run({"nodes": [{"node": A, "capacity": "2T"}]}, fake, capsys)
     assert not res["failed"] and res["changed"], res
     assert any("foreign staged changes appeared" in c for c in res["conflicts"])
-    assert res["applied_versions"] == [3] and fake.version == 3
-    assert fake.roles[A]["capacity"] == 2 * T and fake.roles[C]["capacity"] == 7 * T
+    assert res["applied_versions"] == [2] and fake.version == 2
+    assert fake.roles[A]["capacity"] == 2 * T and fake.roles[C]["capacity"] == T
+
+
+def test_layout_changed_underneath_fails_precisely_instead_of_replanning(capsys: t.Any) -> None:
+    fake = FakeLayout(three())
+    _racing_operator(fake, then_apply=True)
+    res, client = run({"nodes": [{"node": A, "capacity": "2T"}]}, fake, capsys)
+    assert res["failed"] and not res["changed"], res
+    assert "Another operator changed the layout underneath this run (version 2)" in res["msg"]
+    assert f"{C[:16]}: update zone=dc3 capacity=7T" in res["msg"] and "nothing of this run is staged" in res["msg"]
+    assert [c["id"] for c in res["layout_changes_underneath"]] == [C]
+    assert fake.version == 2 and fake.roles[A]["capacity"] == T and fake._layout()["stagedRoleChanges"] == []
+    assert client.apply_cluster_layout.call_count == 0
 
 
 def test_foreign_staging_that_stays_fails_without_residue(capsys: t.Any) -> None:
