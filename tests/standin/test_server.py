@@ -102,11 +102,8 @@ def test_config_mode_requires_replication_factor(tmp_path: Path) -> None:
 def test_config_mode_persists_node_id_and_metadata(tmp_path: Path) -> None:
     cfg, token = _config(tmp_path)
     ready = tmp_path / "ready.json"
-    t0 = time.monotonic()
+    # Start-up time is measured in bench/standin, not asserted here.
     p, info = _start(["-c", str(cfg), "server", "-v"], ready)
-    startup = time.monotonic() - t0
-    # ~0.3 s on an idle machine; the bound is generous because CI machines run suites in parallel
-    assert startup < 10.0, startup
     assert info["admin"].startswith("127.0.0.1:")  # 0.0.0.0 is rebound on loopback
     g = _cluster(info, token)
     (node,) = info["node_ids"]
@@ -148,6 +145,24 @@ def test_config_mode_persists_node_id_and_metadata(tmp_path: Path) -> None:
         assert (info["objects"], info["unfinishedMultipartUploads"]) == (1, 1)
     finally:
         assert _stop(p)[0] == 0
+
+
+def test_test_mode_creates_missing_metadata_dir(tmp_path: Path) -> None:
+    """--metadata-dir that does not exist yet is created (0700), like Garage's metadata_dir."""
+    meta = tmp_path / "not" / "yet" / "meta"
+    token = secrets.token_hex(16)
+    ready = tmp_path / "ready.json"
+    args = ["--admin", "127.0.0.1:0", "--s3", "127.0.0.1:0", "--admin-token", token, "--metadata-dir", str(meta)]
+    p, info = _start(args, ready)
+    try:
+        key = _cluster(info, token).ok("CreateKey", body={"name": "first-mutation"})
+    finally:
+        rc, err = _stop(p)
+    assert rc == 0, err
+    assert (meta.stat().st_mode & 0o777) == 0o700
+    saved = json.loads((meta / "standin-state.json").read_text())
+    assert [k["id"] for k in saved["keys"]] == [key["accessKeyId"]]
+    assert ((meta / "standin-state.json").stat().st_mode & 0o777) == 0o600
 
 
 def test_node_id_command(tmp_path: Path) -> None:

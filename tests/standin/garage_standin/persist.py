@@ -7,12 +7,12 @@ live in the S3 blob store under ``data_dir``. Standard library only.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 import tempfile
 import threading
+import time
 import typing as t
 
 from .state import AdminToken, Bucket, Key, LayoutVersion, MultipartUpload, ObjectMeta, Permission, Role, Store
@@ -22,19 +22,42 @@ FORMAT = 1
 STATE_FILE = "standin-state.json"
 
 
+def _plain(obj: t.Any) -> t.Any:
+    """A JSON-ready copy of a dataclass, much cheaper than ``dataclasses.asdict``.
+
+    ``asdict`` deep-copies recursively; with tens of thousands of objects that made
+    each snapshot (taken under the store lock) stall every request. Containers are
+    copied one level down (their items are strings, numbers or dataclasses), so the
+    result can be serialised after the lock is released.
+    """
+    kind = type(obj)
+    if kind in _LEAVES:
+        return obj
+    if hasattr(kind, "__dataclass_fields__"):
+        return {k: v if type(v) in _LEAVES else _plain(v) for k, v in vars(obj).items()}
+    if kind is dict:
+        return {k: v if type(v) in _LEAVES else _plain(v) for k, v in obj.items()}
+    if kind in (list, tuple):
+        return [v if type(v) in _LEAVES else _plain(v) for v in obj]
+    return obj
+
+
+_LEAVES = frozenset((str, int, float, bool, type(None), bytes))
+
+
 def _role(r: Role | None) -> t.Any:
-    return None if r is None else dataclasses.asdict(r)
+    return None if r is None else _plain(r)
 
 
 def snapshot(store: Store) -> dict[str, t.Any]:
     """The whole metadata as plain JSON data (call with store.lock held)."""
     buckets = []
     for b in store.buckets.values():
-        d = dataclasses.asdict(b)
+        d = _plain(b)
         d["cors_xml"] = None if b.cors_xml is None else b.cors_xml.decode("utf-8", "surrogateescape")
         d["lifecycle_xml"] = None if b.lifecycle_xml is None else b.lifecycle_xml.decode("utf-8", "surrogateescape")
         d["uploads"] = {
-            uid: dataclasses.asdict(up) | {"parts": {str(n): list(p) for n, p in up.parts.items()}}
+            uid: _plain(up) | {"parts": {str(n): list(p) for n, p in up.parts.items()}}
             for uid, up in b.uploads.items()
         }
         buckets.append(d)
@@ -42,10 +65,10 @@ def snapshot(store: Store) -> dict[str, t.Any]:
         "format": FORMAT,
         "buckets": buckets,
         "global_aliases": dict(store.global_aliases),
-        "keys": [dataclasses.asdict(k) for k in store.keys.values()],
-        "admin_tokens": [dataclasses.asdict(x) for x in store.admin_tokens.values()],
+        "keys": [_plain(k) for k in store.keys.values()],
+        "admin_tokens": [_plain(x) for x in store.admin_tokens.values()],
         "layout_versions": [
-            dataclasses.asdict(v) | {"roles": {n: _role(r) for n, r in v.roles.items()}} for v in store.layout_versions
+            _plain(v) | {"roles": {n: _role(r) for n, r in v.roles.items()}} for v in store.layout_versions
         ],
         "staged_roles": {n: _role(r) for n, r in store.staged_roles.items()},
         "staged_zone_redundancy": store.staged_zone_redundancy,
@@ -118,6 +141,9 @@ class Persister:
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.last_duration = 0.0
+        # The launcher does not create it; Garage creates its metadata_dir too.
+        os.makedirs(metadata_dir, mode=0o700, exist_ok=True)
 
     def load(self) -> bool:
         if not os.path.exists(self.path):
@@ -138,9 +164,12 @@ class Persister:
                 gen = self.store.generation
                 if gen == self._saved_gen:
                     return
-                data = json.dumps(snapshot(self.store), indent=1).encode("utf-8")
-            write_atomic(self.path, data)
+                snap = snapshot(self.store)
+            # Serialise and write outside the store lock: requests keep flowing.
+            started = time.monotonic()
+            write_atomic(self.path, json.dumps(snap, separators=(",", ":")).encode("utf-8"))
             self._saved_gen = gen
+            self.last_duration = time.monotonic() - started
 
     def start(self, interval: float = 0.2) -> None:
         def run() -> None:
@@ -154,7 +183,9 @@ class Persister:
                         self.flush()
                     except OSError as e:
                         log.warning("could not save the stand-in state: %s", e)
-                    self._stop.wait(interval)
+                    # Background (S3) flushes cost at most ~1/5 of the time: the
+                    # pause grows with the size of the state being written.
+                    self._stop.wait(max(interval, 5 * self.last_duration))
 
         self._thread = threading.Thread(target=run, name="standin-persist", daemon=True)
         self._thread.start()
