@@ -156,8 +156,9 @@ def test_create_by_name_returns_secret_once(client: mock.MagicMock) -> None:
 def test_create_never_expires(client: mock.MagicMock) -> None:
     client.get_key_info.side_effect = no_match()
     client.create_key.return_value = key_info("app", secret=SECRET)
-    failed, _ = run({"name": "app", "never_expires": True}, client)
+    failed, result = run({"name": "app", "never_expires": True}, client)
     assert not failed
+    assert result["key"]["expiration"] is None
     client.create_key.assert_called_once_with({"name": "app", "neverExpires": True})
 
 

@@ -204,8 +204,9 @@ def test_timestamp_and_no_tokens() -> None:
 
 
 def test_two_runs_identical() -> None:
-    _, first = run({}, make_client())
-    _, second = run({}, make_client())
+    first_failed, first = run({}, make_client())
+    second_failed, second = run({}, make_client())
+    assert not first_failed and not second_failed
     assert first["checksum"] == second["checksum"]
     assert first["manifest"] == second["manifest"]
 
