@@ -22,8 +22,10 @@ import pytest
 from tests.fixtures.garage import GarageCluster
 
 SEED = 20250614
-N_REQUESTS = 2500
-TIME_BUDGET = 15.0  # seconds; the loop stops early rather than run long
+N_REQUESTS = 3000
+# A safety bound only (a few seconds suffice on an idle machine): the loop is bounded in
+# count and time, and the test asserts every planned request was sent and answered.
+TIME_BUDGET = 180.0
 ALLOWED_5XX = {"/v2/ApplyClusterLayout", "/v2/RemoveBucketAlias"}
 
 ENDPOINTS = [
@@ -239,7 +241,7 @@ def test_fuzz_admin_api(garage_factory: t.Callable[..., GarageCluster]) -> None:
             assert list(err) == ["code", "message", "region", "path"], err
             assert isinstance(err["code"], str) and err["code"], err
     print(f"fuzz: {sent} requests, statuses {sorted(seen_status.items())}")
-    assert sent >= 500, f"only {sent} requests in the time budget"
+    assert sent == N_REQUESTS, f"only {sent} of {N_REQUESTS} requests within the {TIME_BUDGET:.0f} s bound"
     # still alive and still correct
     st, text = g.admin("/health", token=None)
     assert st in (200, 503), text

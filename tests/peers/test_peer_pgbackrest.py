@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import typing as t
 
 import pytest
@@ -73,7 +72,6 @@ def test_pgbackrest_backup_and_restore_over_tls(s3peer_tls: S3Peer) -> None:
     peer = s3peer_tls
     assert peer.ca_file and peer.host == "localhost"
     peer.boto3.create_bucket(Bucket="pgbackrest")
-    t0 = time.monotonic()
     run = Runner()
     work = tempfile.mkdtemp(prefix="standin-pgbr-")  # outside pytest's 0700 tmp tree: postgres must reach it
     os.chmod(work, 0o755)
@@ -160,4 +158,3 @@ def test_pgbackrest_backup_and_restore_over_tls(s3peer_tls: S3Peer) -> None:
         for d in started:  # PostgreSQL before the S3 server
             run([f"{PG_BIN}/pg_ctl", "-D", d, "-m", "immediate", "-w", "stop"], check=False)
         shutil.rmtree(work, ignore_errors=True)
-    assert time.monotonic() - t0 < 90
