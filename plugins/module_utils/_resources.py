@@ -151,8 +151,8 @@ def bucket_view(info: dict[str, t.Any]) -> dict[str, t.Any]:
     """Snake_case view of a GetBucketInfo answer (no secrets; sorted for stable diffs)."""
     website = info.get("websiteConfig") or {}
     quotas = info.get("quotas") or {}
-    keys = []
-    local_aliases = []
+    keys: list[dict[str, t.Any]] = []
+    local_aliases: list[dict[str, str]] = []
     for k in info.get("keys") or []:
         aliases = sorted(k.get("bucketLocalAliases") or [])
         keys.append(
