@@ -150,10 +150,10 @@ def missing_nodes(status: t.Mapping[str, t.Any], expected: t.Iterable[str]) -> l
 
 
 class ClusterManager:
-    def __init__(self, module: GarageModule, *, sleep: t.Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, module: GarageModule, *, sleep: t.Callable[[float], None] | None = None) -> None:
         self.module = module
         self.client = module.client
-        self.sleep = sleep
+        self.sleep = sleep if sleep is not None else time.sleep
         self.params = module.params
 
     def read_status(self) -> dict[str, t.Any]:

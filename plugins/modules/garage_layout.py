@@ -412,10 +412,10 @@ class LayoutConflict(Exception):
 
 
 class LayoutManager:
-    def __init__(self, module: GarageModule, *, sleep: t.Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, module: GarageModule, *, sleep: t.Callable[[float], None] | None = None) -> None:
         self.module = module
         self.client = module.client
-        self.sleep = sleep
+        self.sleep = sleep if sleep is not None else time.sleep
         self.params = module.params
         self.warnings: list[str] = []
         self.nodes: list[KnownNode] = []
