@@ -41,6 +41,26 @@ DEFAULT_RETRIES = 3
 
 #: HTTP statuses that are worth retrying (transient by nature).
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
+#: Endpoints whose repetition is not harmless once the first request may have reached
+#: Garage: a second CreateKey makes a second key, a second ApplyClusterLayout answers
+#: "Invalid new layout version", a second Delete*/ImportKey/RemoveBucketAlias answers
+#: 404/409/500 for work that was done. These are retried only when Garage cannot have
+#: acted: the connection was refused or the name did not resolve, or Garage itself
+#: answered 429/503. A timeout or a 502/504 from a proxy may hide a request that landed.
+NOT_REPLAYABLE = frozenset(
+    (
+        "ApplyClusterLayout",
+        "CreateAdminToken",
+        "CreateBucket",
+        "CreateKey",
+        "DeleteAdminToken",
+        "DeleteBucket",
+        "DeleteKey",
+        "ImportKey",
+        "RemoveBucketAlias",
+    )
+)
+_SAFE_RETRY_STATUSES = frozenset((429, 503))
 #: Cap on any single wait between attempts, including a server's Retry-After.
 MAX_RETRY_WAIT = 30.0
 BACKOFF_BASE = 0.5
@@ -413,6 +433,8 @@ class GarageAdminClient:
         elif method == "POST":
             data = b""
 
+        replayable = endpoint not in NOT_REPLAYABLE
+        retry_statuses = RETRY_STATUSES if replayable else _SAFE_RETRY_STATUSES
         attempt = 0
         while True:
             self.calls[endpoint] += 1
@@ -422,7 +444,7 @@ class GarageAdminClient:
             except HTTPError as exc:
                 err_body = _read_error_body(exc)
                 error = error_for_status(exc.code, err_body, endpoint=endpoint, reason=str(exc.reason))
-                if exc.code not in RETRY_STATUSES:
+                if exc.code not in retry_statuses:
                     raise error from None
                 retry_after = _parse_retry_after(exc.headers.get("Retry-After") if exc.headers else None)
             except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, TLS, resets
@@ -430,10 +452,12 @@ class GarageAdminClient:
                     f"Cannot reach Garage admin API at {self.admin_url}: {_describe_conn_error(exc)}",
                     endpoint=endpoint,
                 )
+                if not replayable and not _never_delivered(exc):
+                    raise error from None
             else:
                 if resp.status >= 400:
                     error = error_for_status(resp.status, resp.body, endpoint=endpoint)
-                    if resp.status not in RETRY_STATUSES:
+                    if resp.status not in retry_statuses:
                         raise error
                     retry_after = _parse_retry_after(resp.headers.get("retry-after"))
                 else:
@@ -635,6 +659,13 @@ def _parse_retry_after(value: str | None) -> float | None:
         return max(0.0, when.timestamp() - time.time())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _never_delivered(exc: BaseException) -> bool:
+    """True when the request cannot have reached Garage (refused connection, unresolvable name)."""
+    if isinstance(exc, URLError) and isinstance(exc.reason, BaseException):
+        exc = exc.reason
+    return isinstance(exc, (ConnectionRefusedError, socket.gaierror))
 
 
 def _describe_conn_error(exc: BaseException) -> str:

@@ -517,6 +517,47 @@ def test_timeout_is_a_connection_error(rec: Recorder) -> None:
         listener.close()
 
 
+def test_timeout_on_a_non_replayable_call_is_not_retried(rec: Recorder) -> None:
+    """ApplyClusterLayout may have landed before the timeout: repeating it is never safe."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        client = GarageAdminClient(url, TOKEN, timeout=0.3, retries=3, sleep=rec.sleep, on_retry=rec.warn)
+        with pytest.raises(GarageConnectionError, match="timed out"):
+            client.apply_cluster_layout(7)
+        assert client.calls["ApplyClusterLayout"] == 1
+        assert rec.sleeps == [] and rec.warnings == []
+    finally:
+        listener.close()
+
+
+def test_refused_connection_on_a_non_replayable_call_is_retried(rec: Recorder) -> None:
+    """A refused connection never reached Garage, so even CreateKey may be tried again."""
+    client = GarageAdminClient(
+        f"http://127.0.0.1:{_closed_port()}", TOKEN, retries=2, sleep=rec.sleep, on_retry=rec.warn
+    )
+    with pytest.raises(GarageConnectionError):
+        client.create_key({"name": "k"})
+    assert client.calls["CreateKey"] == 3
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(502, 1), (504, 1), (429, 2), (503, 2)])
+def test_non_replayable_call_retries_only_what_garage_refused(
+    fake: FakeAdmin, rec: Recorder, status: int, attempts: int
+) -> None:
+    """A 502/504 from a proxy may hide a CreateBucket that landed; 429/503 are Garage's own refusals."""
+    fake.route("POST", "CreateBucket", Reply(status, b""), Reply(200, {"id": BUCKET_ID}))
+    client = make_client(fake, rec, retries=3)
+    if attempts == 1:
+        with pytest.raises(GarageServerError if status != 429 else GarageError):
+            client.create_bucket({"globalAlias": "photos"})
+    else:
+        assert client.create_bucket({"globalAlias": "photos"}) == {"id": BUCKET_ID}
+    assert len(fake.requests) == attempts
+
+
 def test_tls_failure_is_a_connection_error(fake: FakeAdmin, rec: Recorder) -> None:
     """https:// against a plain-HTTP port fails the TLS handshake."""
     client = GarageAdminClient(fake.url.replace("http://", "https://"), TOKEN, retries=0, timeout=2, sleep=rec.sleep)
