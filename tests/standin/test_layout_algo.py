@@ -152,6 +152,19 @@ def test_apply_version_rule_and_staging() -> None:
     assert list(layout.staged_changes(s)) == [nid(0)]
 
 
+def test_staged_removal_shown_like_garage() -> None:
+    """Garage hides a staged removal of a node that was already removed, not of one never seen."""
+    s = _store(4)
+    s.staged_roles = {nid(i): Role(f"dc{i + 1}", 10**12, []) for i in range(4)}
+    layout.apply(s, 1)
+    s.staged_roles = {nid(3): None}
+    assert layout.staged_changes(s) == {nid(3): None}  # a real removal
+    layout.apply(s, 2)
+    s.staged_roles = {nid(3): None, nid(9): None}
+    # nid(3) was removed before: nothing to show; nid(9) never had a role: shown
+    assert layout.staged_changes(s) == {nid(9): None}
+
+
 @pytest.mark.parametrize("rf,quorum", [(1, 1), (2, 2), (3, 2), (5, 3)])
 def test_write_quorum(rf: int, quorum: int) -> None:
     assert layout.write_quorum(rf) == quorum

@@ -237,9 +237,12 @@ def staged_changes(store: Store) -> dict[str, Role | None]:
     for nid in sorted(store.staged_roles):
         new = store.staged_roles[nid]
         if new is None:
-            # Garage shows a removal unless the node is already absent... only when
-            # the current version has no role for it *and* it was removed before;
-            # we keep it simple: a removal of a node without a role is still shown.
+            # Garage lists a staged entry when it differs from the current version's
+            # entry. A removed node keeps a "no role" entry there, so re-staging its
+            # removal shows nothing; a node that never had a role has no entry at
+            # all, so staging its removal is shown.
+            if nid not in cur and any(nid in v.roles for v in store.layout_versions[:-1]):
+                continue
             out[nid] = None
             continue
         old = cur.get(nid)
