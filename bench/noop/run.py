@@ -166,7 +166,9 @@ def write_inventory(inv: Path, standin: Standin, n_buckets: int, n_keys: int, n_
     return {"buckets": n_buckets, "keys": n_keys, "permissions": n_perms}
 
 
-def run_provision(inv: Path, workdir: Path, tags: str | None = None) -> tuple[float, int, str]:
+def run_provision(
+    inv: Path, workdir: Path, tags: str | None = None, pipelining: bool = False
+) -> tuple[float, int, str]:
     cmd = [str(VENV_BIN / "ansible-playbook"), "playbooks/provision.yml", "-i", str(inv)]
     if tags:
         cmd += ["--tags", tags]
@@ -176,6 +178,7 @@ def run_provision(inv: Path, workdir: Path, tags: str | None = None) -> tuple[fl
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"),
         ANSIBLE_REMOTE_TEMP=str(workdir / "remote_tmp"),
+        ANSIBLE_PIPELINING="1" if pipelining else "0",
     )
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
@@ -216,6 +219,7 @@ def main() -> int:
     ap.add_argument("--keys", type=int, default=100)
     ap.add_argument("--permissions", type=int, default=200)
     ap.add_argument("--attribute", action="store_true", help="attribute no-op calls per resource kind (--tags)")
+    ap.add_argument("--pipelining", action="store_true", help="run ansible-playbook with ANSIBLE_PIPELINING=1")
     ap.add_argument("--write", metavar="FILE", help="write the results as Markdown to FILE")
     args = ap.parse_args()
 
@@ -230,10 +234,10 @@ def main() -> int:
         load_before = os.getloadavg()
 
         standin.reset_calls()
-        first_wall, first_changed, _ = run_provision(inv, workdir)
+        first_wall, first_changed, _ = run_provision(inv, workdir, pipelining=args.pipelining)
         first_calls = standin.calls()
         standin.reset_calls()
-        noop_wall, noop_changed, noop_out = run_provision(inv, workdir)
+        noop_wall, noop_changed, noop_out = run_provision(inv, workdir, pipelining=args.pipelining)
         noop_calls = standin.calls()
         load_after = os.getloadavg()
 
@@ -241,7 +245,7 @@ def main() -> int:
         if args.attribute:
             for tag in RESOURCE_TAGS:
                 standin.reset_calls()
-                wall, changed, _ = run_provision(inv, workdir, tags=tag)
+                wall, changed, _ = run_provision(inv, workdir, tags=tag, pipelining=args.pipelining)
                 per_kind[tag] = (wall, standin.calls(), changed)
 
         first_total = sum(first_calls.values())
