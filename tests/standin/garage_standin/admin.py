@@ -467,7 +467,7 @@ class AdminApi:
     # ---- entry point
 
     def handle(self, method: str, target: str, headers: t.Mapping[str, str], body: bytes) -> Response:
-        path, _, qs = target.partition("?")
+        path, _sep, qs = target.partition("?")
         region = self.store.region
         if path == "/__standin" or path.startswith("/__standin/"):
             return self._control(method, path, body)
@@ -591,7 +591,7 @@ class AdminApi:
                     return ok(self._node_json(node))
                 if method == "GET":
                     with self.store.lock:
-                        return ok([self._node_json(n) for _, n in sorted(self.store.nodes.items())])
+                        return ok([self._node_json(n) for _node_id, n in sorted(self.store.nodes.items())])
             elif path == "/__standin/state" and method == "GET":
                 with self.store.lock:
                     return ok(dump_state(self.store) | {"faults": self.control.faults(), "calls": self.control.calls()})
@@ -764,7 +764,7 @@ class AdminApi:
         s = self.store
         for spec in c.body:
             nid, sep, addr = spec.partition("@")
-            host, _, port = addr.rpartition(":")
+            host, _sep, port = addr.rpartition(":")
             if not sep or not model.is_hex64(nid.lower()) or not host or not port.isdigit() or int(port) > 65535:
                 out.append({"success": False, "error": f"Unable to parse or resolve node specification: {spec}"})
                 continue
@@ -1709,7 +1709,7 @@ def dump_state(store: Store) -> dict[str, t.Any]:
         "replicationFactor": store.replication_factor,
         "nodes": [
             {"id": n.id, "hostname": n.hostname, "addr": n.addr, "isUp": n.is_up, "known": n.known}
-            for _, n in sorted(store.nodes.items())
+            for _node_id, n in sorted(store.nodes.items())
         ],
         "layout": {
             "versions": versions,

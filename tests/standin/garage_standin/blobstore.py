@@ -33,7 +33,7 @@ def _crc_table_reflected(poly: int, width: int) -> list[int]:
     table = []
     for i in range(256):
         c = i
-        for _ in range(8):
+        for _bit in range(8):
             c = (c >> 1) ^ poly if c & 1 else c >> 1
         table.append(c & ((1 << width) - 1))
     return table

@@ -332,7 +332,7 @@ def sync_trackers(store: Store) -> None:
 
 
 def _cleanup(store: Store) -> None:
-    for _ in range(len(store.layout_versions)):
+    for _version in range(len(store.layout_versions)):
         live = live_versions(store)
         if len(live) <= 1:
             break

@@ -190,7 +190,7 @@ class _Body:
         except ValueError:
             raise S3Error(400, "IncompleteBody", "Bad request: malformed chunked body") from None
         if size == 0:
-            for _ in range(64):  # trailers
+            for _trailer in range(64):  # trailers
                 tl = self.rfile.readline(8192)
                 if not tl.strip():
                     break
@@ -383,7 +383,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
             return
         try:
             drained = 0
-            for _ in range(MAX_DRAIN // 65536 + 2):
+            for _chunk in range(MAX_DRAIN // 65536 + 2):
                 data = self._body.read(65536)
                 if not data:
                     break
@@ -424,7 +424,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
     # --------------------------------------------------------------- routing
 
     def _parse_target(self) -> Request:
-        raw_path, _, raw_query = self.path.partition("?")
+        raw_path, _sep, raw_query = self.path.partition("?")
         if not raw_path.startswith("/"):
             raise bad_request("Bad request: invalid request path")
         query = dict(sigv4.parse_query_pairs(raw_query))
@@ -455,7 +455,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
         return None
 
     def _authenticate(self) -> Key:
-        raw_path, _, raw_query = self.path.partition("?")
+        raw_path, _sep, raw_query = self.path.partition("?")
         store = self.store
         region = self.region
 
@@ -472,7 +472,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
             method=self.command,
             raw_path=raw_path,
             raw_query=raw_query,
-            headers=lambda name: self._hall(name),
+            headers=self._hall,
             region=region,
             lookup_secret=lookup,
             now=time.time(),
@@ -709,7 +709,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
         reader, chunked = self._payload_reader()
         chunks: list[bytes] = []
         size = 0
-        for _ in range(limit // 65536 + 2):
+        for _chunk in range(limit // 65536 + 2):
             data = reader.read(65536)
             if not data:
                 break
@@ -943,7 +943,9 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
                 raise S3Error(409, "BucketAlreadyExists", "Bucket already exists")
             if not model.is_valid_bucket_name(name):
                 raise bad_request(
-                    f"Bad request: {name}: Invalid bucket name. See AWS documentation for constraints on S3 bucket names:\nhttps://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"
+                    f"Bad request: {name}: Invalid bucket name. "
+                    "See AWS documentation for constraints on S3 bucket names:\n"
+                    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"
                 )
             live = store.keys.get(key.id)
             if live is None or live.deleted or not live.allow_create_bucket:
@@ -1003,7 +1005,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
         last: str | None = None
         truncated = False
         n = len(keys)
-        for _ in range(n + 1):
+        for _step in range(n + 1):
             if i >= n:
                 break
             k = keys[i]
@@ -1306,7 +1308,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
         raw = self._h("x-amz-copy-source") or ""
         raw = raw.split("?versionId=", 1)[0]
         src = urllib.parse.unquote(raw).lstrip("/")
-        sb, _, sk = src.partition("/")
+        sb, _sep, sk = src.partition("/")
         if not sb or not sk:
             raise bad_request("Bad request: Invalid x-amz-copy-source", "InvalidArgument")
         store = self.store
@@ -1460,7 +1462,7 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
                 raise bad_request("Bad request: Multipart upload has no parts", "EntityTooSmall")
             if not up.parts:
                 raise bad_request("Bad request: No data was uploaded")
-            for (a, _), (b_, _) in zip(wanted, wanted[1:], strict=False):
+            for (a, _etag_a), (b_, _etag_b) in zip(wanted, wanted[1:], strict=False):
                 if b_ <= a:
                     raise bad_request("Part numbers must be strictly increasing", "InvalidPartOrder")
             segments: list[tuple[str, int, int]] = []

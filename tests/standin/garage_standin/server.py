@@ -84,10 +84,10 @@ def node_ids(seed: str, n: int, first: str | None = None) -> list[str]:
 def split_hostport(addr: str) -> tuple[str, int]:
     addr = addr.strip()
     if addr.startswith("["):
-        host, _, rest = addr[1:].partition("]")
+        host, _sep, rest = addr[1:].partition("]")
         port = rest.lstrip(":")
     else:
-        host, _, port = addr.rpartition(":")
+        host, _sep, port = addr.rpartition(":")
     if not host or not port.isdigit() or int(port) > 65535:
         raise StartupError(f"invalid bind address: {addr!r} (expected host:port)")
     return host, int(port)
@@ -317,7 +317,7 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
         te = (self.headers.get("Transfer-Encoding") or "").lower()
         if "chunked" in te:
             out = bytearray()
-            for _ in range(MAX_CHUNKS):
+            for _chunk in range(MAX_CHUNKS):
                 line = self.rfile.readline(1024).strip()
                 try:
                     size = int(line.split(b";", 1)[0], 16)
@@ -328,7 +328,7 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                     self.send_error(400, "request body too large")
                     return None
                 if size == 0:
-                    for _ in range(100):  # trailers
+                    for _trailer in range(100):  # trailers
                         if self.rfile.readline(8192) in (b"\r\n", b"\n", b""):
                             break
                     return bytes(out)
@@ -359,7 +359,7 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
-        headers = {k: v for k, v in self.headers.items()}
+        headers = dict(self.headers.items())
         # a repeated Authorization header keeps the first value
         auth_vals = self.headers.get_all("Authorization") or []
         if auth_vals:

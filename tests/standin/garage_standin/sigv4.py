@@ -82,7 +82,7 @@ def parse_query_pairs(raw_query: str) -> list[tuple[str, str]]:
     for part in raw_query.split("&"):
         if not part:
             continue
-        k, _, v = part.partition("=")
+        k, _sep, v = part.partition("=")
         pairs.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
     return pairs
 
@@ -126,7 +126,7 @@ def parse_authorization(value: str, region: str) -> tuple[str, str, str, list[st
         raise SigError(400, "AuthorizationHeaderMalformed", "Authorization header malformed, unsupported algorithm")
     fields: dict[str, str] = {}
     for item in value[len(ALGORITHM) + 1 :].split(","):
-        k, _, v = item.strip().partition("=")
+        k, _sep, v = item.strip().partition("=")
         fields[k.strip()] = v.strip()
     try:
         cred, signed, sig = fields["Credential"], fields["SignedHeaders"], fields["Signature"]
@@ -288,14 +288,14 @@ class AwsChunkedReader:
 
     def _next_chunk(self) -> None:
         header = self._line()
-        size_s, _, ext = header.partition(b";")
+        size_s, _sep, ext = header.partition(b";")
         try:
             size = int(size_s.strip(), 16)
         except ValueError:
             raise SigError(400, "IncompleteBody", "Bad request: invalid aws-chunked chunk header") from None
         sig = ""
         if ext:
-            k, _, v = ext.decode("latin-1").partition("=")
+            k, _sep, v = ext.decode("latin-1").partition("=")
             if k.strip() == "chunk-signature":
                 sig = v.strip().lower()
         if self.signed and not sig:
@@ -310,7 +310,7 @@ class AwsChunkedReader:
     def _finish(self) -> None:
         self.done = True
         lines: list[bytes] = []
-        for _ in range(self.MAX_TRAILERS + 1):
+        for _trailer in range(self.MAX_TRAILERS + 1):
             line = self.raw.readline(self.MAX_LINE)
             if not line:
                 break  # tolerate a missing final CRLF
@@ -323,7 +323,7 @@ class AwsChunkedReader:
         trailer_sig = ""
         canon = ""
         for raw in lines:
-            name, _, value = raw.decode("latin-1").partition(":")
+            name, _sep, value = raw.decode("latin-1").partition(":")
             name = name.strip().lower()
             value = value.strip()
             if name == "x-amz-trailer-signature":
