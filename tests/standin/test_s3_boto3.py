@@ -345,7 +345,7 @@ def test_website_config_and_endpoint(s3: t.Any, server: S3Server, key: t.Any) ->
 
     assert get("/", name)[:2] == (200, b"<h1>home</h1>")
     assert get("/docs/", f"{name}.web.garage.localhost:3902")[:2] == (200, b"docs")
-    st, _, hdrs = get("/docs", name)
+    st, _body, hdrs = get("/docs", name)
     assert st == 302 and hdrs["Location"] == "/docs/"
     assert get("/nothing", name)[:2] == (404, b"oops")
     assert get("/", "unknown-site")[0] == 404

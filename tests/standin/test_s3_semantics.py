@@ -76,7 +76,7 @@ def signed(
 
 
 def test_anonymous_unknown_and_expired_keys(server: S3Server) -> None:
-    st, body, _ = raw(server, "GET", "/")
+    st, body, _headers = raw(server, "GET", "/")
     assert st == 403 and b"<Code>AccessDenied</Code>" in body and b"anonymous access" in body
     ghost = server.create_key("ghost")
     with server.store.lock:
@@ -96,13 +96,17 @@ def test_date_too_old_and_payload_hash_mismatch(server: S3Server) -> None:
     k = server.create_key()
     server.create_bucket("dates", k)
     old = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 25 * 3600))
-    st, body, _ = signed(server, k, "GET", "/dates", amz_date=old)
+    st, body, _headers = signed(server, k, "GET", "/dates", amz_date=old)
     assert st == 400 and b"Date is too old" in body
-    st, body, _ = signed(server, k, "PUT", "/dates/x", body=b"abc", payload_hash=hashlib.sha256(b"abd").hexdigest())
+    st, body, _headers = signed(
+        server, k, "PUT", "/dates/x", body=b"abc", payload_hash=hashlib.sha256(b"abd").hexdigest()
+    )
     assert st == 400 and b"XAmzContentSHA256Mismatch" in body
-    st, body, _ = signed(server, k, "PUT", "/dates/x", body=b"abc", headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="})
+    st, body, _headers = signed(
+        server, k, "PUT", "/dates/x", body=b"abc", headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}
+    )
     assert st == 400 and b"InvalidDigest" in body
-    st, body, _ = signed(server, k, "PUT", "/dates/x", body=b"abc", headers={"x-amz-checksum-crc32": "AAAAAA=="})
+    st, body, _headers = signed(server, k, "PUT", "/dates/x", body=b"abc", headers={"x-amz-checksum-crc32": "AAAAAA=="})
     assert st == 400 and b"InvalidDigest" in body
     # CRC check values of b"123456789" (CRC-32C e3069283, CRC-64/NVME ae8b14860a799888) and a stdlib SHA-1
     vectors = (
@@ -111,9 +115,13 @@ def test_date_too_old_and_payload_hash_mismatch(server: S3Server) -> None:
         ("sha1", base64.b64encode(hashlib.sha1(b"123456789").digest()).decode()),
     )
     for alg, good in vectors:
-        st, body, _ = signed(server, k, "PUT", "/dates/y", body=b"123456789", headers={f"x-amz-checksum-{alg}": good})
+        st, body, _headers = signed(
+            server, k, "PUT", "/dates/y", body=b"123456789", headers={f"x-amz-checksum-{alg}": good}
+        )
         assert st == 200, (alg, body)
-        st, body, _ = signed(server, k, "PUT", "/dates/y", body=b"123456780", headers={f"x-amz-checksum-{alg}": good})
+        st, body, _headers = signed(
+            server, k, "PUT", "/dates/y", body=b"123456780", headers={f"x-amz-checksum-{alg}": good}
+        )
         assert st == 400 and b"InvalidDigest" in body
     with server.store.lock:
         assert not any("x" == o for b in server.store.buckets.values() for o in b.objects)
@@ -188,7 +196,7 @@ def test_streaming_signed_payload(server: S3Server, trailer: bool, tamper: bool 
         body += f"x-amz-checksum-crc32:{crc}\r\nx-amz-trailer-signature:{tsig}\r\n\r\n".encode()
     hdrs = dict(req.headers.items())
     hdrs["Content-Length"] = str(len(body))
-    st, resp, _ = raw(server, "PUT", "/streaming/obj", body, hdrs)
+    st, resp, _headers = raw(server, "PUT", "/streaming/obj", body, hdrs)
     if tamper:
         assert st == 403 and b"SignatureDoesNotMatch" in resp
     else:
@@ -227,7 +235,7 @@ def test_create_bucket_rules(server: S3Server) -> None:
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket=random_name(), CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     assert code(e)[0] == 400
-    st, body, _ = signed(server, k, "PUT", "/Bad_Name")
+    st, body, _headers = signed(server, k, "PUT", "/Bad_Name")
     assert st == 400 and b"InvalidRequest" in body
     # local alias shadows a global alias of the same name
     shadow = random_name("shadow")
@@ -339,9 +347,11 @@ def test_malformed_and_truncated_requests(server: S3Server) -> None:
     name = random_name()
     server.create_bucket(name, k)
     for doc in (b"<Delete><Object><Key>a</Key>", b"not xml at all", b'<!DOCTYPE x [<!ENTITY a "b">]><Delete/>'):
-        st, body, _ = signed(server, k, "POST", f"/{name}?delete", body=doc)
+        st, body, _headers = signed(server, k, "POST", f"/{name}?delete", body=doc)
         assert st == 400 and b"MalformedXML" in body
-    st, body, _ = signed(server, k, "PUT", f"/{name}?cors", body=b"<CORSConfiguration><CORSRule/></CORSConfiguration>")
+    st, body, _headers = signed(
+        server, k, "PUT", f"/{name}?cors", body=b"<CORSConfiguration><CORSRule/></CORSConfiguration>"
+    )
     assert st == 400
     # truncated body: Content-Length larger than what is sent, then the client closes
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
@@ -354,22 +364,22 @@ def test_malformed_and_truncated_requests(server: S3Server) -> None:
         data = sock.recv(65536)
         assert data.startswith(b"HTTP/1.1 4")
     # huge header and too many headers
-    st, body, _ = raw(server, "GET", "/", headers={"X-Big": "a" * 70000})
+    st, body, _headers = raw(server, "GET", "/", headers={"X-Big": "a" * 70000})
     assert st in (400, 431)
-    st, body, _ = raw(server, "GET", "/", headers={f"X-H{i}": "v" for i in range(150)})
+    st, body, _headers = raw(server, "GET", "/", headers={f"X-H{i}": "v" for i in range(150)})
     assert st == 431
     # garbage request line
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(b"\x16\x03\x01garbage\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.")
-    st, body, _ = signed(server, k, "GET", f"/{name}?list-type=3")
+    st, body, _headers = signed(server, k, "GET", f"/{name}?list-type=3")
     assert st == 400
-    st, body, _ = signed(server, k, "GET", f"/{name}?list-type=2&continuation-token=%21%21%21")
+    st, body, _headers = signed(server, k, "GET", f"/{name}?list-type=2&continuation-token=%21%21%21")
     assert st == 400
-    st, body, _ = signed(server, k, "DELETE", f"/{name}/nope?uploadId=zzz")
+    st, body, _headers = signed(server, k, "DELETE", f"/{name}/nope?uploadId=zzz")
     assert st == 404 and b"NoSuchUpload" in body
     # the server still answers normally
-    st, _, _ = signed(server, k, "GET", f"/{name}?list-type=2")
+    st, _body, _headers = signed(server, k, "GET", f"/{name}?list-type=2")
     assert st == 200
 
 
@@ -391,11 +401,11 @@ def test_vhost_style_with_root_domain(server: S3Server) -> None:
     name = random_name("vh")
     server.create_bucket(name, k)
     host = {"host": f"{name}.s3.garage.localhost:{server.port}"}
-    st, body, _ = signed(server, k, "PUT", "/dir/obj", body=b"vhost!", headers=host)
+    st, body, _headers = signed(server, k, "PUT", "/dir/obj", body=b"vhost!", headers=host)
     assert st == 200, body
-    st, body, _ = signed(server, k, "GET", "/dir/obj", headers=host)
+    st, body, _headers = signed(server, k, "GET", "/dir/obj", headers=host)
     assert (st, body) == (200, b"vhost!")
-    st, body, _ = signed(server, k, "GET", "/?list-type=2", headers=host)
+    st, body, _headers = signed(server, k, "GET", "/?list-type=2", headers=host)
     assert st == 200 and b"<Key>dir/obj</Key>" in body and f"<Name>{name}</Name>".encode() in body
-    st, body, _ = signed(server, k, "GET", f"/{name}/dir/obj")  # path style still works
+    st, body, _headers = signed(server, k, "GET", f"/{name}/dir/obj")  # path style still works
     assert (st, body) == (200, b"vhost!")

@@ -40,7 +40,7 @@ def test_aws_chunked_inside_http_chunked_any_boundaries(seed: int) -> None:
     rnd = random.Random(seed)
     data = rnd.randbytes(rnd.randint(0, 200_000))
     inner = aws_unsigned_trailer(data, rnd.choice([7, 8192, 65536]))
-    outer = http_chunked(inner, [rnd.randint(1, 70_000) for _ in range(400)])
+    outer = http_chunked(inner, [rnd.randint(1, 70_000) for _i in range(400)])
     body = _Body(io.BufferedReader(io.BytesIO(outer), 1024), None, True)  # type: ignore[arg-type]
     reader = sigv4.AwsChunkedReader(body, sigv4.STREAMING_UNSIGNED_TRAILER, None)
     got = b"".join(iter(lambda: reader.read(rnd.randint(1, 100_000)), b""))

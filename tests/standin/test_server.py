@@ -83,8 +83,10 @@ def _stop(p: subprocess.Popen[bytes]) -> tuple[int, str]:
 
 
 def test_config_mode_refuses_world_readable_token_file(tmp_path: Path) -> None:
-    cfg, _ = _config(tmp_path, 0o644)
-    r = subprocess.run([sys.executable, str(STANDIN), "-c", str(cfg), "server"], capture_output=True, timeout=20)
+    cfg, _token = _config(tmp_path, 0o644)
+    r = subprocess.run(
+        [sys.executable, str(STANDIN), "-c", str(cfg), "server"], capture_output=True, timeout=20, check=False
+    )
     assert r.returncode == 1
     assert b"world-readable" in r.stderr
     env = dict(os.environ, GARAGE_ALLOW_WORLD_READABLE_SECRETS="true")
@@ -93,9 +95,11 @@ def test_config_mode_refuses_world_readable_token_file(tmp_path: Path) -> None:
 
 
 def test_config_mode_requires_replication_factor(tmp_path: Path) -> None:
-    cfg, _ = _config(tmp_path)
+    cfg, _token = _config(tmp_path)
     cfg.write_text(cfg.read_text().replace("replication_factor = 1\n", ""))
-    r = subprocess.run([sys.executable, str(STANDIN), "-c", str(cfg), "server"], capture_output=True, timeout=20)
+    r = subprocess.run(
+        [sys.executable, str(STANDIN), "-c", str(cfg), "server"], capture_output=True, timeout=20, check=False
+    )
     assert r.returncode == 1 and b"replication_factor is required" in r.stderr
 
 
@@ -166,13 +170,13 @@ def test_test_mode_creates_missing_metadata_dir(tmp_path: Path) -> None:
 
 
 def test_node_id_command(tmp_path: Path) -> None:
-    cfg, _ = _config(tmp_path)
+    cfg, _token = _config(tmp_path)
     r = subprocess.run(
-        [sys.executable, str(STANDIN), "-c", str(cfg), "node", "id", "-q"], capture_output=True, timeout=20
+        [sys.executable, str(STANDIN), "-c", str(cfg), "node", "id", "-q"], capture_output=True, timeout=20, check=False
     )
     assert r.returncode == 0
     line = r.stdout.decode().strip()
-    nid, _, addr = line.partition("@")
+    nid, _sep, addr = line.partition("@")
     assert len(nid) == 64 and addr == "127.0.0.1:3901"
     assert (tmp_path / "meta" / "node_key.pub").read_bytes().hex() == nid
 
@@ -193,7 +197,7 @@ def test_faults_nth_times_and_latency(garage_factory: t.Callable[..., GarageClus
     g = garage_factory(layout=False, web=False)
     g.fault("ListKeys", nth=2, times=2, status=503, code="ServiceUnavailable", message="boom")
     assert g.admin("ListKeys")[0] == 200
-    for _ in range(2):
+    for _call in range(2):
         st, body = g.admin("ListKeys")
         assert st == 503 and body["code"] == "ServiceUnavailable" and body["message"] == "boom"
         assert body["path"] == "/v2/ListKeys"
