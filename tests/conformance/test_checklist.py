@@ -131,7 +131,7 @@ def test_09_malformed_json_before_auth(g: GarageCluster) -> None:
         ("LaunchRepairOperation?node=self", {"repairType": "nope"}),
         ("ConnectClusterNodes", {"not": "a list"}),
     ]:
-        name, _, q = ep.partition("?")
+        name, _sep, q = ep.partition("?")
         assert_error(g.admin(name, query=q or None, body=body, token=None), 400, "InvalidRequest", "Invalid JSON")
     # unknown path beats a missing token too
     assert_error(g.admin("Nope", method="POST", token=None), 400, "InvalidRequest")
@@ -256,7 +256,7 @@ def test_20_get_bucket_search(g: GarageCluster) -> None:
     # several matches: create buckets until two share a 2-hex prefix (bounded)
     seen: dict[str, str] = {}
     dup = None
-    for _ in range(300):
+    for _attempt in range(300):
         bid = _bucket(g)["id"]
         if bid[:2] in seen:
             dup = bid[:2]

@@ -74,8 +74,8 @@ class Fuzzer:
                 "",
                 "maximum",
                 "x" * r.randint(0, 300),
-                "".join(r.choice(string.hexdigits.lower()) for _ in range(64)),
-                "GK" + "".join(r.choice("0123456789abcdef") for _ in range(24)),
+                "".join(r.choice(string.hexdigits.lower()) for _i in range(64)),
+                "GK" + "".join(r.choice("0123456789abcdef") for _i in range(24)),
                 self.g.node_ids[r.randrange(len(self.g.node_ids))],
                 "2030-01-01T00:00:00Z",
                 "not-a-date",
@@ -91,8 +91,8 @@ class Fuzzer:
         if depth > 3 or kind < 0.5:
             return self.scalar()
         if kind < 0.7:
-            return [self.value(depth + 1) for _ in range(r.randint(0, 4))]
-        return {r.choice(FIELDS): self.value(depth + 1) for _ in range(r.randint(0, 5))}
+            return [self.value(depth + 1) for _i in range(r.randint(0, 4))]
+        return {r.choice(FIELDS): self.value(depth + 1) for _i in range(r.randint(0, 5))}
 
     def body(self) -> bytes:
         r = self.rng
@@ -100,7 +100,7 @@ class Fuzzer:
         if choice == 0:
             return b""
         if choice == 1:
-            return bytes(r.randrange(256) for _ in range(r.randint(1, 200)))
+            return bytes(r.randrange(256) for _i in range(r.randint(1, 200)))
         if choice == 2:
             s = json.dumps(self.value())
             return s[: r.randint(0, max(len(s) - 1, 0))].encode()  # truncated
@@ -113,7 +113,7 @@ class Fuzzer:
     def query(self) -> str:
         r = self.rng
         parts = []
-        for _ in range(r.randint(0, 4)):
+        for _param in range(r.randint(0, 4)):
             k = r.choice(QUERY_KEYS)
             v = self.scalar()
             parts.append(f"{urllib.parse.quote(str(k))}={urllib.parse.quote(str(v))}")
@@ -131,7 +131,7 @@ class Fuzzer:
         elif c < 0.8:
             p = r.choice(["/health", "/metrics", "/check", "/", "/v1/status", "/v1/bucket", "/v0/", "/v2/", "//v2//"])
         else:
-            p = "/" + "".join(r.choice(string.ascii_letters + "/%.~-_") for _ in range(r.randint(0, 60)))
+            p = "/" + "".join(r.choice(string.ascii_letters + "/%.~-_") for _i in range(r.randint(0, 60)))
             if p.startswith("/__standin"):
                 p = "/x" + p
         q = self.query()
@@ -165,7 +165,7 @@ class Fuzzer:
         version = "HTTP/1.1" if r.random() < 0.97 else r.choice(["HTTP/2.0", "HTTP/0.9", "FOO", ""])
         head = f"{method} {path} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
         if r.random() < 0.02:
-            return bytes(r.randrange(256) for _ in range(r.randint(1, 300))) + b"\r\n\r\n"
+            return bytes(r.randrange(256) for _i in range(r.randint(1, 300))) + b"\r\n\r\n"
         return head.encode("utf-8", "replace") + body
 
 
@@ -191,12 +191,12 @@ def send_raw(host: str, port: int, data: bytes, timeout: float = 10.0) -> bytes:
 
 
 def parse_first_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
-    head, _, rest = raw.partition(b"\r\n\r\n")
+    head, _sep, rest = raw.partition(b"\r\n\r\n")
     lines = head.decode("iso-8859-1").split("\r\n")
     status = int(lines[0].split(" ")[1])
     headers = {}
     for line in lines[1:]:
-        k, _, v = line.partition(":")
+        k, _sep, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
     n = int(headers.get("content-length", "0"))
     return status, headers, rest[:n]
@@ -217,7 +217,7 @@ def test_fuzz_admin_api(garage_factory: t.Callable[..., GarageCluster]) -> None:
     deadline = time.monotonic() + TIME_BUDGET
     seen_status: dict[int, int] = {}
     sent = 0
-    for _ in range(N_REQUESTS):
+    for _request in range(N_REQUESTS):
         if time.monotonic() > deadline:
             break
         req = fz.request()

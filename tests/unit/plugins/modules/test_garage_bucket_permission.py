@@ -91,8 +91,8 @@ def run(client, capsys, check_mode=False, **args):
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_allow_deny_combinations(client, capsys, check_mode, current, args, allow, deny, after):
     with_perms(client, **current)
-    client.allow_bucket_key.return_value = answer(**{k: v for k, v in after.items()})
-    client.deny_bucket_key.return_value = answer(**{k: v for k, v in after.items()})
+    client.allow_bucket_key.return_value = answer(**after)
+    client.deny_bucket_key.return_value = answer(**after)
     result = run(client, capsys, check_mode=check_mode, **args)
     assert result["changed"] is True and not result["failed"]
     assert result["permissions"] == after
