@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark the Garage stand-in's S3 front end (run on demand, not part of the test suite).
 
 Measures, against ``scripts/garage-standin`` started as a separate process on
@@ -104,7 +104,7 @@ def start_standin(work: str, a: argparse.Namespace) -> Server:
     with open(os.path.join(work, "log"), "wb") as log:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
     info = None
-    for _ in range(3000):  # <= 30 s
+    for _poll in range(3000):  # <= 30 s
         if os.path.exists(ready):
             with contextlib.suppress(ValueError), open(ready) as f:
                 info = json.load(f)
@@ -150,7 +150,7 @@ def workload(srv: Server, a: argparse.Namespace) -> dict[str, t.Any]:
     s3, pid = srv.s3, srv.proc.pid
     r: dict[str, t.Any] = dict(srv.extra)
     ok = False
-    for _ in range(600):  # first successful CreateBucket + PUT, <= ~60 s
+    for _attempt in range(600):  # first successful CreateBucket + PUT, <= ~60 s
         try:
             s3.create_bucket(Bucket="bench", CreateBucketConfiguration={"LocationConstraint": "garage"})
             s3.put_object(Bucket="bench", Key="first", Body=b"x")
@@ -189,7 +189,7 @@ def workload(srv: Server, a: argparse.Namespace) -> dict[str, t.Any]:
 
     c4, t4 = cpu_s(pid), time.monotonic()
     token = None
-    for _ in range(a.objects // 1000 + 2):
+    for _page in range(a.objects // 1000 + 2):
         params: dict[str, t.Any] = {"Bucket": "bench"}
         if token:
             params["ContinuationToken"] = token
@@ -235,7 +235,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n", maxsplit=1)[0])
     ap.add_argument("--objects", type=int, default=10000)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--size", type=int, default=100, help="bytes per object")
