@@ -133,9 +133,12 @@ def fill(value: t.Any, subst: dict[str, str]) -> t.Any:
 def bad_run(garage: t.Any) -> tuple[PlaybookResult, t.Any, t.Any]:
     name = uid("bad")
     info = create_bucket_oob(garage, name)
-    key_id, _ = garage.create_key(uid("bad-key"))
+    key_id, _secret = garage.create_key(uid("bad-key"))
     subst = {"bucket": name, "bucket_id": info["id"], "key": key_id, "closed_port": str(closed_port())}
-    tasks = [{"name": case_id, module: fill(args, subst), "ignore_errors": True} for case_id, module, args, _ in CASES]
+    tasks = [
+        {"name": case_id, module: fill(args, subst), "ignore_errors": True}
+        for case_id, module, args, _fragment in CASES
+    ]
     before = snapshot(garage)
     result = run_playbook(tasks, garage=garage, diff=True, extra_vars={"wrong_token": WRONG_TOKEN})
     after = snapshot(garage)
@@ -153,7 +156,7 @@ def test_bad_input_fails_clearly_and_changes_nothing(bad_run, case_id, module, a
 
 
 def test_no_secret_in_output(bad_run, garage):
-    result, _, _ = bad_run
+    result, _before, _after = bad_run
     for text in (result.stdout, result.stderr):
         assert garage.admin_token not in text
         assert WRONG_TOKEN not in text

@@ -35,7 +35,7 @@ def test_local_alias_add_then_remove(garage):
     name, alias = uid("lal"), uid("mine")
     info = create_bucket_oob(garage, name)
     key_name = uid("key")
-    key_id, _ = garage.create_key(key_name)
+    key_id, _secret = garage.create_key(key_name)
     read = Read("GetKeyInfo", {"id": key_id})
 
     def local_aliases(key_info):
@@ -92,7 +92,7 @@ def test_noop_costs_one_read(garage):
     """Converged aliases (set up out of band) cost one read each: GetKeyInfo (local), GetBucketInfo (global)."""
     name, local_alias, global_alias = uid("cost"), uid("loc"), uid("glob")
     info = create_bucket_oob(garage, name)
-    key_id, _ = garage.create_key(uid("key"))
+    key_id, _secret = garage.create_key(uid("key"))
     garage.ok("AddBucketAlias", body={"bucketId": info["id"], "accessKeyId": key_id, "localAlias": local_alias})
     garage.ok("AddBucketAlias", body={"bucketId": info["id"], "globalAlias": global_alias})
     garage.reset_calls()

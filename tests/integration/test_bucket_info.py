@@ -20,7 +20,7 @@ def test_one_all_search_missing(garage):
         websiteAccess={"enabled": True, "indexDocument": "index.html"},
     )
     other = create_bucket_oob(garage, uid("info"))
-    key_id, _ = garage.create_key(uid("key"))
+    key_id, _secret = garage.create_key(uid("key"))
     garage.ok("AllowBucketKey", body={"bucketId": info["id"], "accessKeyId": key_id, "permissions": {"read": True}})
     garage.ok("AddBucketAlias", body={"bucketId": info["id"], "accessKeyId": key_id, "localAlias": "mine"})
     state_before = bucket_oob(garage, bucket_id=info["id"])

@@ -53,7 +53,7 @@ def test_allow_then_mixed_then_absent(garage):
 
 
 def test_unknown_key_or_bucket(garage):
-    name, bucket_id, _key_name, key_id, _ = setup(garage)
+    name, bucket_id, _key_name, key_id, _secret = setup(garage)
     before = bucket_read(bucket_id=bucket_id)(garage)
     missing_key = run_one(garage, MOD, {"bucket": name, "access_key_id": "GK" + "0" * 24, "read": True})
     assert missing_key.failed and "does not exist" in missing_key.result["msg"]
@@ -64,7 +64,7 @@ def test_unknown_key_or_bucket(garage):
 
 def test_noop_costs_one_read(garage):
     """A converged permission (set up out of band) costs one GetKeyInfo."""
-    name, bucket_id, _key_name, key_id, _ = setup(garage)
+    name, bucket_id, _key_name, key_id, _secret = setup(garage)
     garage.ok("AllowBucketKey", body={"bucketId": bucket_id, "accessKeyId": key_id, "permissions": {"read": True}})
     garage.reset_calls()
     task = run_one(garage, MOD, {"bucket": name, "access_key_id": key_id, "read": True, "owner": False})
