@@ -14,10 +14,11 @@ APT_STAMP := build/.apt-ensured
 
 export VENV := $(abspath $(VENV))
 
-.PHONY: help apt venv test lint ruff mypy unit sanity integration demo build clean
+.PHONY: help apt venv test lint ruff mypy unit sanity integration demo demo-stop build clean
 
 help:
 	@echo "make demo         converge site.yml on a local Garage stand-in (scripts/demo)"
+	@echo "make demo-stop    stop the stand-in the demo left running"
 	@echo "make test         every test stage, then a summary (scripts/run-tests)"
 	@echo "make venv         create $(VENV) from requirements/test.txt"
 	@echo "make apt          install the Debian packages in requirements/apt.txt"
@@ -65,6 +66,9 @@ integration: venv
 
 demo: venv
 	scripts/demo
+
+demo-stop:
+	scripts/demo --stop
 
 build: venv
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path build/dist

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -234,7 +234,7 @@ def main() -> int:
         load_before = os.getloadavg()
 
         standin.reset_calls()
-        first_wall, first_changed, _ = run_provision(inv, workdir, pipelining=args.pipelining)
+        first_wall, first_changed, _calls = run_provision(inv, workdir, pipelining=args.pipelining)
         first_calls = standin.calls()
         standin.reset_calls()
         noop_wall, noop_changed, noop_out = run_provision(inv, workdir, pipelining=args.pipelining)
@@ -245,7 +245,7 @@ def main() -> int:
         if args.attribute:
             for tag in RESOURCE_TAGS:
                 standin.reset_calls()
-                wall, changed, _ = run_provision(inv, workdir, tags=tag, pipelining=args.pipelining)
+                wall, changed, _calls = run_provision(inv, workdir, tags=tag, pipelining=args.pipelining)
                 per_kind[tag] = (wall, standin.calls(), changed)
 
         first_total = sum(first_calls.values())

@@ -260,9 +260,9 @@ def test_provision_and_manifest_quartet(garage_factory: t.Any, tmp_path: Path) -
     assert bearer.startswith(after["tokens"]["monitoring"]["id"] + ".")
     assert stat.S_IMODE((secrets_dir / "admin-token-monitoring").stat().st_mode) == 0o600
     assert bearer not in shown
-    status, _ = garage.admin("GetClusterHealth", token=bearer)
+    status, _body = garage.admin("GetClusterHealth", token=bearer)
     assert status == 200  # the stored token works, within its scope
-    status, _ = garage.admin("ListBuckets", token=bearer)
+    status, _body = garage.admin("ListBuckets", token=bearer)
     assert status == 403
 
     manifest_path = demo_dir / "manifest.json"
