@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import typing as t
 
 _RFC3339_RE = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d+))?)?"
@@ -83,6 +84,38 @@ def normalize_timestamp(value: str | None) -> str | None:
     if value is None:
         return None
     return format_timestamp(parse_timestamp(value))
+
+
+def normalize_lenient(value: str | None) -> str | None:
+    """Garage's own expiration string, normalised; left as is if it cannot be parsed."""
+    try:
+        return normalize_timestamp(value)
+    except TimestampError:
+        return value
+
+
+def is_expired(expiration: str | None, now: _dt.datetime | None = None) -> bool:
+    """Whether Garage would call this expiration passed (``now >= expiration``)."""
+    if expiration is None:
+        return False
+    try:
+        return parse_timestamp(expiration) <= (now or _dt.datetime.now(_dt.timezone.utc))
+    except TimestampError:
+        return False
+
+
+def desired_expiration(params: t.Mapping[str, t.Any]) -> tuple[bool, str | None]:
+    """``(managed, value)`` from the ``expiration`` / ``never_expires`` options of keys and tokens."""
+    if params.get("expiration") is not None:
+        return True, normalize_timestamp(params["expiration"])
+    if params.get("never_expires"):
+        return True, None
+    return False, None
+
+
+def expiration_body(expiration: str | None) -> dict[str, t.Any]:
+    """The Create/Update body part that sets ``expiration`` (``None``: never expires)."""
+    return {"neverExpires": True} if expiration is None else {"expiration": expiration}
 
 
 def timestamp_problem(value: str) -> str | None:

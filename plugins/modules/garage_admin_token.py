@@ -151,7 +151,6 @@ secret_token:
   sample: 8d2f6e0a1b3c5d7e9f0a1b2c.Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE
 """
 
-import datetime as _dt
 import re
 import typing as t
 
@@ -164,7 +163,10 @@ from ansible_collections.cellar.garage.plugins.module_utils._diff import Differe
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._timestamps import (
     TimestampError,
-    normalize_timestamp,
+    desired_expiration,
+    expiration_body,
+    is_expired,
+    normalize_lenient,
     parse_timestamp,
 )
 
@@ -250,13 +252,6 @@ def find_token(
     return matches[0] if matches else None
 
 
-def _normalize_existing(value: str | None) -> str | None:
-    try:
-        return normalize_timestamp(value)
-    except TimestampError:
-        return value
-
-
 def token_view(info: dict[str, t.Any]) -> dict[str, t.Any]:
     """Snake_case view of an admin token answer. Never the secret."""
     return {
@@ -274,16 +269,8 @@ def managed_state(view: dict[str, t.Any]) -> dict[str, t.Any]:
         "id": view["id"],
         "name": view["name"],
         "scope": view["scope"],
-        "expiration": _normalize_existing(view["expiration"]),
+        "expiration": normalize_lenient(view["expiration"]),
     }
-
-
-def desired_expiration(params: dict[str, t.Any]) -> tuple[bool, str | None]:
-    if params.get("expiration") is not None:
-        return True, normalize_timestamp(params["expiration"])
-    if params.get("never_expires"):
-        return True, None
-    return False, None
 
 
 def plan_update(current: dict[str, t.Any], params: dict[str, t.Any]) -> tuple[DifferenceTracker, dict[str, t.Any]]:
@@ -302,20 +289,8 @@ def plan_update(current: dict[str, t.Any], params: dict[str, t.Any]) -> tuple[Di
     if managed:
         tracker.add("expiration", before=current["expiration"], after=expiration)
         if current["expiration"] != expiration:
-            if expiration is None:
-                body["neverExpires"] = True
-            else:
-                body["expiration"] = expiration
+            body.update(expiration_body(expiration))
     return tracker, body
-
-
-def is_expired(expiration: str | None) -> bool:
-    if expiration is None:
-        return False
-    try:
-        return parse_timestamp(expiration) <= _dt.datetime.now(_dt.timezone.utc)
-    except TimestampError:
-        return False
 
 
 class TokenManager:
@@ -366,10 +341,7 @@ class TokenManager:
             body["scope"] = scope
         managed, expiration = desired_expiration(self.params)
         if managed:
-            if expiration is None:
-                body["neverExpires"] = True
-            else:
-                body["expiration"] = expiration
+            body.update(expiration_body(expiration))
         after = {"id": None, "name": name, "scope": scope, "expiration": expiration}
         if self.module.check_mode:
             predicted = dict(after, created=None, expired=is_expired(expiration))

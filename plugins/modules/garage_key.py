@@ -193,7 +193,6 @@ secret_access_key:
   sample: 7c2b5d1e0a9f8e7d6c5b4a3928171605f4e3d2c1b0a99887766554433221100f
 """
 
-import datetime as _dt
 import re
 import typing as t
 
@@ -207,7 +206,10 @@ from ansible_collections.cellar.garage.plugins.module_utils._resources import (
 )
 from ansible_collections.cellar.garage.plugins.module_utils._timestamps import (
     TimestampError,
-    normalize_timestamp,
+    desired_expiration,
+    expiration_body,
+    is_expired,
+    normalize_lenient,
     parse_timestamp,
 )
 
@@ -244,14 +246,6 @@ def validation_problems(params: dict[str, t.Any]) -> list[str]:
     return problems
 
 
-def _normalize_existing(value: str | None) -> str | None:
-    """Garage's own expiration string, normalised; left as is if it cannot be parsed."""
-    try:
-        return normalize_timestamp(value)
-    except TimestampError:
-        return value
-
-
 def managed_state(view: dict[str, t.Any] | None) -> dict[str, t.Any]:
     """The attributes this module manages (the diff content). Never the secret."""
     if view is None:
@@ -260,17 +254,8 @@ def managed_state(view: dict[str, t.Any] | None) -> dict[str, t.Any]:
         "id": view["id"],
         "name": view["name"],
         "allow_create_bucket": view["permissions"]["create_bucket"],
-        "expiration": _normalize_existing(view["expiration"]),
+        "expiration": normalize_lenient(view["expiration"]),
     }
-
-
-def desired_expiration(params: dict[str, t.Any]) -> tuple[bool, str | None]:
-    """``(managed, value)``: whether the expiration is managed and the wanted canonical value."""
-    if params.get("expiration") is not None:
-        return True, normalize_timestamp(params["expiration"])
-    if params.get("never_expires"):
-        return True, None
-    return False, None
 
 
 def plan_update(current: dict[str, t.Any], params: dict[str, t.Any]) -> tuple[DifferenceTracker, dict[str, t.Any]]:
@@ -290,20 +275,8 @@ def plan_update(current: dict[str, t.Any], params: dict[str, t.Any]) -> tuple[Di
     if managed:
         tracker.add("expiration", before=current["expiration"], after=expiration)
         if current["expiration"] != expiration:
-            if expiration is None:
-                body["neverExpires"] = True
-            else:
-                body["expiration"] = expiration
+            body.update(expiration_body(expiration))
     return tracker, body
-
-
-def is_expired(expiration: str | None) -> bool:
-    if expiration is None:
-        return False
-    try:
-        return parse_timestamp(expiration) <= _dt.datetime.now(_dt.timezone.utc)
-    except TimestampError:
-        return False
 
 
 def predict_view(view: dict[str, t.Any], after: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -384,7 +357,7 @@ class KeyManager:
             body["allow"] = {"createBucket": True}
         managed, expiration = desired_expiration(self.params)
         if managed:
-            body["expiration" if expiration else "neverExpires"] = expiration if expiration else True
+            body.update(expiration_body(expiration))
         predicted = new_key_view(None, name)
         after = managed_state(predicted)
         after["allow_create_bucket"] = bool(self.params.get("allow_create_bucket"))

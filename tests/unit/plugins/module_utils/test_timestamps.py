@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 import pytest
 
+from ansible_collections.cellar.garage.plugins.module_utils import _timestamps as _ts
 from ansible_collections.cellar.garage.plugins.module_utils._timestamps import (
     TimestampError,
     format_timestamp,
@@ -75,3 +77,46 @@ def test_parse_is_aware_utc() -> None:
 def test_format_converts_to_utc() -> None:
     when = dt.datetime(2030, 1, 31, 2, 0, 0, 250000, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     assert format_timestamp(when) == "2030-01-31T00:00:00.250Z"
+
+
+# --------------------------------------------------------------------------- shared expiration helpers
+
+
+def test_normalize_lenient_keeps_what_it_cannot_parse() -> None:
+    assert _ts.normalize_lenient("2030-01-01T00:00:00+01:00") == "2029-12-31T23:00:00Z"
+    assert _ts.normalize_lenient("not a date") == "not a date"
+    assert _ts.normalize_lenient(None) is None
+
+
+@pytest.mark.parametrize(
+    ("expiration", "expired"),
+    [(None, False), ("2000-01-01T00:00:00Z", True), ("2999-01-01T00:00:00Z", False), ("garbage", False)],
+)
+def test_is_expired(expiration: str | None, expired: bool) -> None:
+    assert _ts.is_expired(expiration) is expired
+
+
+def test_is_expired_at_the_instant_itself() -> None:
+    """Garage: a key is expired when now >= expiration."""
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    assert _ts.is_expired("2030-01-01T00:00:00Z", now=now) is True
+    assert _ts.is_expired("2030-01-01T00:00:00.001Z", now=now) is False
+
+
+@pytest.mark.parametrize(
+    ("params", "wanted"),
+    [
+        ({}, (False, None)),
+        ({"expiration": None, "never_expires": None}, (False, None)),
+        ({"never_expires": True}, (True, None)),
+        ({"never_expires": False}, (False, None)),
+        ({"expiration": "2030-01-01T01:00:00+01:00"}, (True, "2030-01-01T00:00:00Z")),
+    ],
+)
+def test_desired_expiration(params: dict[str, t.Any], wanted: tuple[bool, str | None]) -> None:
+    assert _ts.desired_expiration(params) == wanted
+
+
+def test_expiration_body() -> None:
+    assert _ts.expiration_body(None) == {"neverExpires": True}
+    assert _ts.expiration_body("2030-01-01T00:00:00Z") == {"expiration": "2030-01-01T00:00:00Z"}
