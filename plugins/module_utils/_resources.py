@@ -80,6 +80,35 @@ def is_key_id(value: str) -> bool:
     return bool(KEY_ID_RE.match(value))
 
 
+def reference_problem(
+    *,
+    bucket: str | None = None,
+    bucket_id: str | None = None,
+    access_key_id: str | None = None,
+    access_key_name: str | None = None,
+) -> str | None:
+    """Why one of these references to a bucket or a key is malformed, or None.
+
+    The one validation of the ``bucket``/``name``, ``bucket_id``/``id``, ``access_key_id`` and
+    ``access_key_name`` options shared by the modules, so that they all refuse bad input
+    before any call with the same words.
+    """
+    if bucket is not None:
+        problem = bucket_name_problem(bucket)
+        if problem:
+            return f"Invalid bucket name '{bucket}': a bucket name {problem}"
+    if bucket_id is not None and not is_bucket_id(bucket_id):
+        return f"Invalid bucket id '{bucket_id}': expected 64 lowercase hexadecimal characters"
+    if access_key_id is not None and not is_key_id(access_key_id):
+        return (
+            f"Invalid access key id '{access_key_id}': expected 'GK' followed by 24 lowercase "
+            "hexadecimal characters"
+        )
+    if access_key_name is not None and not access_key_name.strip():
+        return "access_key_name must not be empty"
+    return None
+
+
 # --------------------------------------------------------------------------- lookups
 
 

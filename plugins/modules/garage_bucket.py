@@ -261,7 +261,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     bucket_name_problem,
     bucket_view,
     find_bucket,
-    is_bucket_id,
+    reference_problem,
 )
 from ansible_collections.cellar.garage.plugins.module_utils._sizes import parse_size
 
@@ -359,12 +359,9 @@ def build_request(params: dict[str, t.Any], explicit_quota_keys: set[str] | None
     explicit = explicit_quota_keys or set()
     name = params.get("name")
     bucket_id = params.get("id")
-    if name is not None:
-        problem = bucket_name_problem(name)
-        if problem:
-            raise InputError(f"Invalid bucket name '{name}': a bucket name {problem}")
-    if bucket_id is not None and not is_bucket_id(bucket_id):
-        raise InputError(f"Invalid bucket id '{bucket_id}': expected 64 lowercase hexadecimal characters")
+    problem = reference_problem(bucket=name, bucket_id=bucket_id)
+    if problem:
+        raise InputError(problem)
 
     aliases = params.get("global_aliases")
     if aliases is not None:

@@ -135,8 +135,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     bucket_name_problem,
     find_bucket,
     find_key,
-    is_bucket_id,
-    is_key_id,
+    reference_problem,
 )
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
@@ -153,20 +152,12 @@ def validate(params: dict[str, t.Any]) -> str | None:
     problem = bucket_name_problem(params["alias"])
     if problem:
         return f"Invalid alias '{params['alias']}': a bucket name {problem}"
-    if params.get("bucket") is not None:
-        problem = bucket_name_problem(params["bucket"])
-        if problem:
-            return f"Invalid bucket name '{params['bucket']}': a bucket name {problem}"
-    if params.get("bucket_id") is not None and not is_bucket_id(params["bucket_id"]):
-        return f"Invalid bucket id '{params['bucket_id']}': expected 64 lowercase hexadecimal characters"
-    if params.get("access_key_id") is not None and not is_key_id(params["access_key_id"]):
-        return (
-            f"Invalid access key id '{params['access_key_id']}': expected 'GK' followed by 24 lowercase "
-            "hexadecimal characters"
-        )
-    if params.get("access_key_name") is not None and not params["access_key_name"].strip():
-        return "access_key_name must not be empty"
-    return None
+    return reference_problem(
+        bucket=params.get("bucket"),
+        bucket_id=params.get("bucket_id"),
+        access_key_id=params.get("access_key_id"),
+        access_key_name=params.get("access_key_name"),
+    )
 
 
 def alias_count(info: dict[str, t.Any]) -> int:

@@ -167,9 +167,8 @@ import typing as t
 from ansible_collections.cellar.garage.plugins.module_utils._client import GarageBadRequest, GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._resources import (
-    bucket_name_problem,
     bucket_view,
-    is_bucket_id,
+    reference_problem,
 )
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
@@ -182,12 +181,9 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 def validate(params: dict[str, t.Any]) -> str | None:
     """Why the selector is unusable, or None."""
     name, bucket_id, search = params.get("name"), params.get("id"), params.get("search")
-    if name is not None:
-        problem = bucket_name_problem(name)
-        if problem:
-            return f"Invalid bucket name '{name}': a bucket name {problem}"
-    if bucket_id is not None and not is_bucket_id(bucket_id):
-        return f"Invalid bucket id '{bucket_id}': expected 64 lowercase hexadecimal characters"
+    problem = reference_problem(bucket=name, bucket_id=bucket_id)
+    if problem:
+        return problem
     if search is not None and len(search.strip()) < 2:
         return f"Invalid search '{search}': give a global alias, a full id or an id prefix of at least 2 characters"
     return None

@@ -140,12 +140,10 @@ import typing as t
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     AmbiguousKeyName,
-    bucket_name_problem,
     find_bucket,
     find_key,
-    is_bucket_id,
-    is_key_id,
     permissions_view,
+    reference_problem,
 )
 
 FLAGS = ("read", "write", "owner")
@@ -163,19 +161,14 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 
 
 def validate(params: dict[str, t.Any]) -> str | None:
-    if params.get("bucket") is not None:
-        problem = bucket_name_problem(params["bucket"])
-        if problem:
-            return f"Invalid bucket name '{params['bucket']}': a bucket name {problem}"
-    if params.get("bucket_id") is not None and not is_bucket_id(params["bucket_id"]):
-        return f"Invalid bucket id '{params['bucket_id']}': expected 64 lowercase hexadecimal characters"
-    if params.get("access_key_id") is not None and not is_key_id(params["access_key_id"]):
-        return (
-            f"Invalid access key id '{params['access_key_id']}': expected 'GK' followed by 24 lowercase "
-            "hexadecimal characters"
-        )
-    if params.get("access_key_name") is not None and not params["access_key_name"].strip():
-        return "access_key_name must not be empty"
+    problem = reference_problem(
+        bucket=params.get("bucket"),
+        bucket_id=params.get("bucket_id"),
+        access_key_id=params.get("access_key_id"),
+        access_key_name=params.get("access_key_name"),
+    )
+    if problem:
+        return problem
     if params["state"] == "present" and all(params.get(f) is None for f in FLAGS):
         return "state=present needs at least one of read, write and owner (use state=absent to deny all)"
     if params["state"] == "absent":
