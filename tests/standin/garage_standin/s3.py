@@ -273,7 +273,10 @@ class Request(t.NamedTuple):
     raw_path: str
 
 
-class S3Handler(http.server.BaseHTTPRequestHandler):
+class GarageHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP plumbing shared by the S3 and website endpoints: keep-alive HTTP/1.1,
+    Garage's server identity, and the cluster state behind ``server.store``."""
+
     protocol_version = "HTTP/1.1"
     server_version = "Garage"
     sys_version = ""
@@ -282,6 +285,12 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "Garage"
 
+    @property
+    def store(self) -> Store:
+        return t.cast(Store, self.server.store)  # type: ignore[attr-defined]
+
+
+class S3Handler(GarageHandler):
     timeout = 120
     # Guard against header floods: http.server already caps line length (64 KiB) and count (100).
 
@@ -291,10 +300,6 @@ class S3Handler(http.server.BaseHTTPRequestHandler):
         # Never log request lines: presigned URLs carry credentials in the query.
         if os.environ.get("STANDIN_S3_LOG"):
             sys.stderr.write(f"s3 {self.command} {self.path.split('?', 1)[0]} {args[1] if len(args) > 1 else ''}\n")
-
-    @property
-    def store(self) -> Store:
-        return t.cast(Store, self.server.store)  # type: ignore[attr-defined]
 
     @property
     def region(self) -> str:

@@ -10,7 +10,6 @@ Standard library only.
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import sys
@@ -19,6 +18,7 @@ import urllib.parse
 
 from . import blobstore, s3xml
 from .s3 import (
+    GarageHandler,
     S3Error,
     cfg_get,
     cors_preflight,
@@ -28,27 +28,15 @@ from .s3 import (
     parse_range,
     quote_etag,
 )
-from .state import Bucket, ObjectMeta, Store
+from .state import Bucket, ObjectMeta
 
 
-class WebHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "Garage"
-    sys_version = ""
-    default_request_version = "HTTP/1.1"
-
-    def version_string(self) -> str:
-        return "Garage"
-
+class WebHandler(GarageHandler):
     timeout = 60
 
     def log_message(self, format: str, *args: t.Any) -> None:
         if os.environ.get("STANDIN_S3_LOG"):
             sys.stderr.write(f"web {self.command} {self.path.split('?', 1)[0]}\n")
-
-    @property
-    def store(self) -> Store:
-        return t.cast(Store, self.server.store)  # type: ignore[attr-defined]
 
     def _root_domain(self) -> str | None:
         cfg = getattr(self.server, "standin_config", None)
