@@ -9,7 +9,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils import _layout as L
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import layout as L
 
 A, B, C, D, E = ("a" * 63 + "1", "b" * 63 + "2", "c" * 63 + "3", "d" * 63 + "4", "e" * 63 + "5")
 T = 10**12
