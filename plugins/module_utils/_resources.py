@@ -18,13 +18,13 @@ import ipaddress
 import re
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
     GarageNotFound,
 )
 
 if t.TYPE_CHECKING:
-    from ansible_collections.cellar.garage.plugins.module_utils._client import GarageAdminClient
+    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageAdminClient
 
 BUCKET_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 KEY_ID_RE = re.compile(r"^GK[0-9a-f]{24}$")

@@ -8,7 +8,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageBadRequest, GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     AmbiguousKeyName,
     bucket_name_problem,
