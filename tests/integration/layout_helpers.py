@@ -54,24 +54,21 @@ def quartet(g: t.Any, args: dict[str, t.Any]) -> PlaybookResult:
     """check -> apply -> idempotent check -> idempotent apply, in ONE ansible-playbook run
     (the shared helper of tests/integration/quartet.py).
 
-    Out-of-band proof that check mode and the idempotent runs wrote nothing: with the stand-in,
-    its server-side call counters (exactly one UpdateClusterLayout / Preview / Apply for the whole
-    run); with a real Garage, ansible.builtin.uri reads of GetClusterLayout between the tasks.
+    Out-of-band proof that check mode and the idempotent runs wrote nothing: the fault proxy's
+    call counters in front of the real node (exactly one UpdateClusterLayout / Preview / Apply
+    for the whole run), and ansible.builtin.uri reads of GetClusterLayout between the tasks.
     """
     scenario = Scenario(
         "",
         MODULE,
         args,
-        oob_tasks=[] if g.standin else [uri_layout_task(g, "after check")],
-        oob_after_apply=[] if g.standin else [uri_layout_task(g, "after apply")],
+        oob_tasks=[uri_layout_task(g, "after check")],
+        oob_after_apply=[uri_layout_task(g, "after apply")],
     )
-    if g.standin:
-        g.reset_calls()
+    g.reset_calls()
     r = run_quartets(g, [scenario], converge=False)[""].result
     r.layout_after = layout_oob(g)  # type: ignore[attr-defined]
-    r.write_calls = (  # type: ignore[attr-defined]
-        {k: v for k, v in g.calls().items() if k in WRITES} if g.standin else None
-    )
+    r.write_calls = {k: v for k, v in g.calls().items() if k in WRITES}  # type: ignore[attr-defined]
     return r
 
 
