@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
+    GarageConnectionError,
     GarageBadRequest,
     GarageNotFound,
     GarageServerError,
@@ -277,8 +278,6 @@ def test_api_error(client: mock.MagicMock) -> None:
 
 
 def lost_answer() -> t.Any:
-    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageConnectionError
-
     return GarageConnectionError("No answer", endpoint="CreateAdminToken", may_have_landed=True)
 
 

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
+    GarageConnectionError,
     GarageBadRequest,
     GarageConflict,
     GarageNotFound,
@@ -441,8 +442,6 @@ def test_rename_onto_a_name_another_key_carries_is_refused(client: mock.MagicMoc
 
 def test_create_that_timed_out_but_landed_returns_the_secret(client: mock.MagicMock) -> None:
     """CreateKey got no answer but Garage created the key: its secret must not be lost."""
-    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageConnectionError
-
     client.get_key_info.side_effect = [no_match(), key_info("app", secret=SECRET)]
     client.create_key.side_effect = GarageConnectionError("No answer", endpoint="CreateKey", may_have_landed=True)
     failed, result = run({"name": "app"}, client)
@@ -453,8 +452,6 @@ def test_create_that_timed_out_but_landed_returns_the_secret(client: mock.MagicM
 
 
 def test_create_that_timed_out_and_did_not_land_says_so(client: mock.MagicMock) -> None:
-    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageConnectionError
-
     client.get_key_info.side_effect = no_match()
     client.create_key.side_effect = GarageConnectionError("No answer", endpoint="CreateKey", may_have_landed=True)
     failed, result = run({"name": "app"}, client)
