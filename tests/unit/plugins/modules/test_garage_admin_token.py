@@ -12,8 +12,8 @@ from unittest import mock
 import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
-    GarageConnectionError,
     GarageBadRequest,
+    GarageConnectionError,
     GarageNotFound,
     GarageServerError,
 )

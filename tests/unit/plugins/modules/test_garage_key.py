@@ -12,9 +12,9 @@ from unittest import mock
 import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
-    GarageConnectionError,
     GarageBadRequest,
     GarageConflict,
+    GarageConnectionError,
     GarageNotFound,
     GarageServerError,
 )
