@@ -191,6 +191,14 @@ def test_demo_converges_then_is_idempotent(demo: Demo) -> None:
     assert recap and all(" changed=0 " in line for line in recap), recap
     assert demo.admin_get("ListBuckets") == buckets_oob
 
+    # 2b. --check ends with the right closing lines (issue 9: it said "the run did not get that
+    # far" and pointed at a secrets directory that a check run never writes).
+    proc, _records_check = demo.run("--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    closing = proc.stdout + proc.stderr
+    assert "check mode: nothing was written" in closing, closing[-2000:]
+    assert "did not get that far" not in closing and "secrets of the keys" not in closing
+
     # 3. --stop, then a restart from the persisted data changes nothing either.
     stop = subprocess.run([str(DEMO), "--stop"], env=demo.env, capture_output=True, text=True, check=False)
     assert stop.returncode == 0, stop.stderr
