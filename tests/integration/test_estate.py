@@ -7,6 +7,7 @@ before anything changes, and a failure half-way that keeps the secrets of what i
 
 from __future__ import annotations
 
+import time
 import typing as t
 
 from tests.integration._bucket_helpers import bucket_oob, create_bucket_oob, perms_of, uid
@@ -22,6 +23,15 @@ def keys_named(garage: t.Any, name: str) -> list[dict[str, t.Any]]:
 
 def tokens_named(garage: t.Any, name: str) -> list[dict[str, t.Any]]:
     return [tok for tok in garage.ok("ListAdminTokens") if tok.get("name") == name]
+
+
+def settled(garage: t.Any, bucket: str, *, objects: int, timeout: float = 20.0) -> None:
+    """Wait until Garage's (eventually consistent) object counter of ``bucket`` shows ``objects``,
+    so that no later test sees the counter move under its out-of-band comparisons."""
+    deadline = time.monotonic() + timeout
+    while (bucket_oob(garage, name=bucket) or {}).get("objects") != objects:
+        assert time.monotonic() < deadline, f"bucket {bucket} never showed {objects} object(s)"
+        time.sleep(0.2)
 
 
 def estate(p: str) -> dict[str, t.Any]:
@@ -86,6 +96,7 @@ def test_estate_quartet(garage: t.Any) -> None:
         assert key_secret["access_key_id"] == app[0]["id"]
         s3 = garage.s3_client(key_secret["access_key_id"], key_secret["secret_access_key"])
         s3.put_object(Bucket=f"{p}-photos", Key="hello.txt", Body=b"hi")
+        settled(garage, f"{p}-photos", objects=1)
         token = secrets["admin_tokens"][f"{p}-prom"]["secret_token"]
         assert garage.admin("GetClusterHealth", token=token)[0] == 200
         diff = str(rec.result["diff"])
@@ -188,6 +199,7 @@ def test_purge(garage_factory: t.Any) -> None:
         body={"bucketId": full["id"], "accessKeyId": extra_key, "permissions": {"read": True, "write": True}},
     )
     garage.s3_client(extra_key, extra_secret).put_object(Bucket=f"{p}-full", Key="x", Body=b"x")
+    settled(garage, f"{p}-full", objects=1)
     args = {**keep, "purge": {"keys": True, "buckets": True, "permissions": True}}
     r = run_playbook(
         [
