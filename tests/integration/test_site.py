@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from tests.integration.ansible_run import REPO_ROOT, _bin, run_playbook
+from tests.integration.quartet import canonical
 
 LOCAL = REPO_ROOT / "inventories" / "local"
 GAMMA = REPO_ROOT / "inventories" / "gamma"
@@ -151,7 +152,8 @@ def _oob_estate(garage: t.Any) -> dict[str, t.Any]:
     status, tlist = garage.admin("ListAdminTokens")
     assert status == 200, tlist
     tokens = {tok["name"]: tok for tok in tlist if tok.get("id")}
-    return {"buckets": buckets, "keys": keys, "tokens": tokens}
+    # canonical: real Garage lists a bucket's keys (and a key's buckets) in no fixed order
+    return t.cast(dict, canonical({"buckets": buckets, "keys": keys, "tokens": tokens}))  # type: ignore[type-arg]
 
 
 def _bucket(oob: dict[str, t.Any], name: str) -> dict[str, t.Any]:
