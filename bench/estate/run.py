@@ -8,8 +8,9 @@
 
 For each variant -- ``looped.yml`` (garage_key / garage_bucket / garage_bucket_permission, one
 loop item per resource, as playbooks/provision.yml did before) and ``estate.yml`` (one
-garage_estate task) -- on its own fresh Garage stand-in (3 nodes, layout applied, call
-counters on), with the same estate as bench/noop (N buckets, N keys, 2N permissions):
+garage_estate task) -- on its own fresh real Garage cluster (3 nodes, layout applied, calls
+counted by the fault proxy; bench/noop's ``Cluster``), with the same estate as bench/noop
+(N buckets, N keys, 2N permissions):
 
 1. the first run (everything is created): wall time, Admin API calls, changed tasks;
 2. the no-op re-run: the same.
@@ -71,9 +72,8 @@ def run_playbook(playbook: Path, inv: Path, workdir: Path) -> tuple[float, int]:
 
 def measure(playbook: str, args: argparse.Namespace) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix="cellar-bench-estate-"))
-    standin = NOOP.Standin(workdir)  # type: ignore[attr-defined]
+    standin = NOOP.Cluster(workdir)  # type: ignore[attr-defined]
     try:
-        standin.apply_layout()
         inv = workdir / "inventory"
         counts = NOOP.write_inventory(inv, standin, args.buckets, args.keys, args.permissions)  # type: ignore[attr-defined]
         standin.reset_calls()
@@ -86,6 +86,7 @@ def measure(playbook: str, args: argparse.Namespace) -> dict[str, object]:
         standin.stop()
         shutil.rmtree(workdir, ignore_errors=True)  # throwaway keys' secrets included
     return {
+        "version": getattr(standin, "version", "?"),
         "resources": sum(counts.values()),
         "counts": counts,
         "first": (first_wall, first_calls, first_changed),
@@ -122,8 +123,8 @@ def main() -> int:
         f"after: {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} "
         "(the machine is shared; wall times scale with it, call counts do not)",
         f"- Estate: {counts['buckets']} buckets, {counts['keys']} keys, {counts['permissions']} permissions "
-        f"= {resources} resources (as bench/noop), each variant on its own fresh Garage stand-in "
-        "(3 nodes, loopback), one after the other in the same invocation",
+        f"= {resources} resources (as bench/noop), each variant on its own fresh real Garage {estate['version']} "
+        "cluster (3 nodes, loopback, calls counted by the fault proxy), one after the other in the same invocation",
         "- Command: `.venv/bin/python bench/estate/run.py " + " ".join(sys.argv[1:]) + "`",
         "",
         "| Variant | First run | First run calls | No-op run | No-op calls | No-op changed |",
