@@ -38,6 +38,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import
     permissions,
     tokens,
 )
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.lookup import AmbiguousName
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.validation import (
     bucket_name_problem,
     name_problem,
@@ -291,12 +292,7 @@ class _Estate:
             return self.new_key_ids[name]
         ids = self.snap.key_ids.get(name) or []
         if len(ids) > 1:
-            raise OperationError(
-                f"Key name '{name}' is ambiguous: {len(ids)} keys carry it ({', '.join(sorted(ids))}). "
-                "Rename or delete the extra keys (cellar.garage.garage_key with id=...)",
-                failure_reason="ambiguous_name",
-                details={"key_ids": sorted(ids)},
-            )
+            raise AmbiguousName("key", name, ids)
         return ids[0] if ids else None
 
     def bucket_id(self, name: str) -> str | None:
@@ -450,12 +446,7 @@ class _Estate:
         def run(dry_run: bool) -> Outcome:
             matches = [tok for tok in self.snap.tokens or [] if tok.get("name") == spec.name]
             if len(matches) > 1:
-                ids = sorted(tok["id"] for tok in matches)
-                raise OperationError(
-                    f"Admin token name '{spec.name}' is ambiguous: {len(ids)} tokens carry it ({', '.join(ids)})",
-                    failure_reason="ambiguous_name",
-                    details={"token_ids": ids},
-                )
+                raise AmbiguousName("admin token", t.cast(str, spec.name), [tok["id"] for tok in matches])
             info = matches[0] if matches else None
             if spec.state == "absent":
                 return tokens.ensure_absent(self.client, spec, info, dry_run=dry_run)

@@ -32,6 +32,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._errors import (
     OperationError,
     api_context,
 )
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import cluster
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageError, GarageServerError
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.layout import (
     DEFAULT_REPLICATION_FACTOR,
@@ -175,8 +176,7 @@ class _Converger:
             return t.cast(dict[str, t.Any], self.client.get_cluster_layout())
 
     def read_status(self) -> dict[str, t.Any]:
-        with api_context("read", "cluster status", failure_reason="cluster_read_failed"):
-            return t.cast(dict[str, t.Any], self.client.get_cluster_status())
+        return cluster.read_status(self.client)
 
     def labels(self) -> dict[str, str]:
         return {n.id: f"{n.hostname} ({n.id[:16]})" for n in self.nodes if n.hostname}
