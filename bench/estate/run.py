@@ -36,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 VARIANTS = {"looped modules (one task per resource)": "looped.yml", "garage_estate (one task)": "estate.yml"}
+VARIANTS_BY_SHORT = {"estate": "estate.yml"}
 
 
 def _noop_bench() -> object:
@@ -100,7 +101,16 @@ def main() -> int:
     ap.add_argument("--keys", type=int, default=100)
     ap.add_argument("--permissions", type=int, default=200)
     ap.add_argument("--write", metavar="FILE", help="write the results as Markdown to FILE")
+    ap.add_argument("--only", choices=["estate"], help="measure garage_estate alone (a quick check, not the report)")
     args = ap.parse_args()
+    if args.only:
+        res = measure(VARIANTS_BY_SHORT[args.only], args)
+        (fw, fc, _), (nw, nc, nch) = res["first"], res["noop"]  # type: ignore[misc]
+        print(
+            f"{args.only}: first run {fw:.1f} s, {sum(fc.values())} calls; no-op {nw:.1f} s, {sum(nc.values())} calls, "
+            f"changed {nch}; load {os.getloadavg()[0]:.2f}"
+        )
+        return 0
 
     load_before = os.getloadavg()
     results = {name: measure(playbook, args) for name, playbook in VARIANTS.items()}

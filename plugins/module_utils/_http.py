@@ -30,6 +30,7 @@ import json
 import random
 import socket
 import ssl
+import threading
 import time
 import typing as t
 from collections import Counter
@@ -228,6 +229,7 @@ class HttpClient:
         self._context: ssl.SSLContext | None = None
         #: Number of HTTP attempts per call name (retries included).
         self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={'<set>' if self.__token else None})"
@@ -291,15 +293,16 @@ class HttpClient:
     def _open_url_transport(
         self, method: str, url: str, headers: dict[str, str], data: bytes | None, timeout: float
     ) -> Response:
-        if self._request is None:
-            self._request = Request(
-                validate_certs=self.validate_certs,
-                ca_path=self.ca_path,
-                http_agent=self.user_agent,
-                follow_redirects="none",
-                use_proxy=True,
-                context=self._tls_context(),
-            )
+        with self._lock:
+            if self._request is None:
+                self._request = Request(
+                    validate_certs=self.validate_certs,
+                    ca_path=self.ca_path,
+                    http_agent=self.user_agent,
+                    follow_redirects="none",
+                    use_proxy=True,
+                    context=self._tls_context(),
+                )
         resp = self._request.open(method, url, data=data, headers=headers, timeout=timeout)
         try:
             body = resp.read()
@@ -356,7 +359,8 @@ class HttpClient:
 
         attempt = 0
         while True:
-            self.calls[name] += 1
+            with self._lock:  # calls may come from several threads (parallel reads)
+                self.calls[name] += 1
             if self.on_request is not None:
                 self.on_request(name)
             retry_after: float | None = None

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: garage_estate
 short_description: Converge a whole Garage estate (keys, buckets, local aliases, permissions, admin tokens) in one task
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Declares the tenants' side of a Garage cluster as one data structure and converges it in one task,
     the way Terraform plans a whole state in one pass.

@@ -38,7 +38,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import
     permissions,
     tokens,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.lookup import AmbiguousName
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.lookup import AmbiguousName, read_many
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.validation import (
     bucket_name_problem,
     name_problem,
@@ -231,12 +231,15 @@ def read_snapshot(client: GarageAdminClient, spec: EstateSpec) -> Snapshot:
     for item in listed_keys:
         key_ids.setdefault(item.get("name") or "", []).append(item["id"])
         key_names[item["id"]] = item.get("name") or ""
-    key_infos: dict[str, Info] = {}
     declared_ids = [ids[0] for k in spec.keys if len(ids := key_ids.get(t.cast(str, k.name)) or []) == 1]
     purged_ids = list(key_names) if "keys" in spec.purge else []
-    for key_id in sorted(set(declared_ids) | set(purged_ids)):
-        with api_context("read", "key", key_names.get(key_id) or key_id, failure_reason="key_read_failed"):
-            key_infos[key_id] = t.cast(Info, client.get_key_info(id=key_id))
+    key_reads = read_many(
+        "key",
+        set(declared_ids) | set(purged_ids),
+        lambda i: client.get_key_info(id=i),
+        failure_reason="key_read_failed",
+    )
+    key_infos = {key_id: info for key_id, info in key_reads.items() if info is not None}
 
     with api_context("list", "buckets", failure_reason="bucket_read_failed"):
         listed_buckets = client.list_buckets() or []
@@ -248,10 +251,10 @@ def read_snapshot(client: GarageAdminClient, spec: EstateSpec) -> Snapshot:
         names = {b.name for b in spec.buckets} | {a.bucket for a in spec.local_aliases}
         names |= {p.bucket for p in spec.permissions}
         wanted = {bucket_ids[n] for n in names if n in bucket_ids}
-    bucket_infos: dict[str, Info] = {}
-    for bucket_id in sorted(wanted):
-        with api_context("read", "bucket", bucket_id, failure_reason="bucket_read_failed"):
-            bucket_infos[bucket_id] = t.cast(Info, client.get_bucket_info(id=bucket_id))
+    bucket_reads = read_many(
+        "bucket", wanted, lambda i: client.get_bucket_info(id=i), failure_reason="bucket_read_failed"
+    )
+    bucket_infos = {bucket_id: info for bucket_id, info in bucket_reads.items() if info is not None}
 
     snapshot = Snapshot(key_ids, key_infos, key_names, bucket_ids, bucket_infos, all_ids)
     if spec.admin_tokens or "admin_tokens" in spec.purge:

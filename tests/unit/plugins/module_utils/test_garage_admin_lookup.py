@@ -8,11 +8,13 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from ansible_collections.cellar.garage.plugins.module_utils._errors import OperationError
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.lookup import (
     AmbiguousKeyName,
     find_bucket,
     find_key,
+    read_many,
 )
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.validation import (
     bucket_name_problem,
@@ -169,3 +171,24 @@ def test_key_view_never_carries_the_secret() -> None:
     assert "f" * 64 not in repr(view)
     assert view["permissions"] == {"create_bucket": True}
     assert view["buckets"][0]["permissions"] == {"read": False, "write": False, "owner": True}
+
+
+def test_read_many_keeps_id_order_skips_deleted_and_raises_the_first_error() -> None:
+    ids = [f"id{i:02d}" for i in range(20)]
+
+    def read(item_id: str) -> dict[str, str]:
+        if item_id == "id05":
+            raise GarageNotFound("gone", status=404)
+        return {"id": item_id}
+
+    got = read_many("bucket", reversed(ids), read, failure_reason="bucket_read_failed")
+    assert list(got) == ids and got["id05"] is None and got["id06"] == {"id": "id06"}
+
+    def broken(item_id: str) -> dict[str, str]:
+        if item_id in ("id03", "id07"):
+            raise GarageBadRequest(f"bad {item_id}", status=400)
+        return {"id": item_id}
+
+    with pytest.raises(OperationError) as info:
+        read_many("bucket", ids, broken, failure_reason="bucket_read_failed")
+    assert info.value.message == "Failed to read bucket 'id03': bad id03"
