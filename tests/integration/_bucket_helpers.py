@@ -45,12 +45,16 @@ def create_bucket_oob(garage: t.Any, name: str, **update: t.Any) -> dict[str, t.
     return t.cast(dict, info)
 
 
-def perms_of(info: dict[str, t.Any] | None, key_id: str) -> dict[str, bool] | None:
-    """A key's flags in a GetBucketInfo answer, None when the key is not listed."""
+def perms_of(info: dict[str, t.Any] | None, key_id: str) -> dict[str, bool]:
+    """A key's flags in a GetBucketInfo answer.
+
+    Garage 2.1 and later do not list a key that has no permission on the bucket (2.0 listed it
+    with three false flags): a key that is not listed has all three flags false.
+    """
     for k in (info or {}).get("keys") or []:
         if k["accessKeyId"] == key_id:
             return {f: bool(k["permissions"].get(f)) for f in ("read", "write", "owner")}
-    return None
+    return {"read": False, "write": False, "owner": False}
 
 
 @dataclasses.dataclass

@@ -32,7 +32,9 @@ def test_create_with_aliases_website_quotas(garage):
     # out of band: everything the task said
     assert sorted(q.after["globalAliases"]) == sorted([name, extra])
     assert q.after["websiteAccess"] is True
-    assert q.after["websiteConfig"] == {"indexDocument": "index.html", "errorDocument": "404.html"}
+    website = dict(q.after["websiteConfig"])
+    assert website.pop("routingRules", []) == []  # Garage >= 2.3 lists routing rules, none here
+    assert website == {"indexDocument": "index.html", "errorDocument": "404.html"}
     assert q.after["quotas"] == {"maxSize": 512 * 1024**2, "maxObjects": 1000}
     assert bucket_oob(garage, name=extra)["id"] == q.after["id"]
     # diff

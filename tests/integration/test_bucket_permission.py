@@ -25,7 +25,7 @@ def test_allow_then_mixed_then_absent(garage):
 
     q = quartet(garage, MOD, {"bucket": name, "access_key_name": key_name, "read": True, "write": True}, read)
     q.assert_converged()
-    assert perms_of(q.before, key_id) is None
+    assert perms_of(q.before, key_id) == NONE
     assert perms_of(q.after, key_id) == {"read": True, "write": True, "owner": False}
     assert q.apply.result["diff"] == {"before": NONE, "after": {"read": True, "write": True, "owner": False}}
     assert q.check.result["permissions"] == q.apply.result["permissions"] == perms_of(q.after, key_id)

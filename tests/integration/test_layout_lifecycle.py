@@ -36,7 +36,7 @@ def hostnames(g: t.Any) -> dict[str, str]:
 @pytest.mark.parametrize("size", [3, 5, 7])
 def test_layout_lifecycle(garage_factory: t.Any, size: int) -> None:
     # size storage nodes + one storage node to add (later purged) + one gateway + one spare for the replacement
-    g = garage_factory(nodes=size + 3, layout=False)
+    g = garage_factory(nodes=size + 3, layout=False, hostnames=True)
     hosts = hostnames(g)
     ids = [hosts[f"node{i}"] for i in range(1, size + 4)]
     added, gateway, spare = ids[size], ids[size + 1], ids[size + 2]

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.fixtures.garage import canonical
 from tests.integration.ansible_run import REPO_ROOT, _bin, run_playbook
 
 LOCAL = REPO_ROOT / "inventories" / "local"
@@ -151,7 +152,7 @@ def _oob_estate(garage: t.Any) -> dict[str, t.Any]:
     status, tlist = garage.admin("ListAdminTokens")
     assert status == 200, tlist
     tokens = {tok["name"]: tok for tok in tlist if tok.get("id")}
-    return {"buckets": buckets, "keys": keys, "tokens": tokens}
+    return canonical({"buckets": buckets, "keys": keys, "tokens": tokens})
 
 
 def _bucket(oob: dict[str, t.Any], name: str) -> dict[str, t.Any]:
