@@ -4,8 +4,8 @@
 """Helpers shared by the bucket-side integration tests (test_bucket*.py, test_bad_input.py).
 
 ``quartet`` runs one module task the way STYLE.md item 17 asks: check mode, then the real run,
-then an idempotent check and an idempotent run, with an out-of-band read (the stand-in's Admin
-API through ``garage.admin``, never the module under test) before, after the check run, and at
+then an idempotent check and an idempotent run, with an out-of-band read (Garage's Admin
+API straight to the node through ``garage.admin``, never the module under test) before, after the check run, and at
 the end. It costs one ansible-playbook run.
 """
 

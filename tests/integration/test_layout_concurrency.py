@@ -5,8 +5,8 @@
 
 Each run has 20 rounds (20 garage_layout tasks, one per round, each a different plan from the
 other run's), so the two processes race 20 times. One ansible-playbook start per run keeps the
-test affordable (each start costs ~1-2 s, far more than a module run). With the stand-in,
-latency is injected on UpdateClusterLayout and ApplyClusterLayout to make the races real.
+test affordable (each start costs ~1-2 s, far more than a module run). The fault proxy in front
+of the real node adds latency to UpdateClusterLayout and ApplyClusterLayout to make the races real.
 
 Invariants:
 - every version a task claims to have applied is distinct (no version applied twice), and the

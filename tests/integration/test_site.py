@@ -5,9 +5,9 @@
 
 - site.yml passes ``--syntax-check`` with inventories/local and inventories/gamma;
 - ``ansible-inventory`` reads both inventories into the documented shape (gamma: 6 storage
-  nodes and 1 gateway in 3 zones; local: the stand-in's node1..node3);
+  nodes and 1 gateway in 3 zones; local: the demo cluster's node1..node3);
 - playbooks/provision.yml + playbooks/manifest.yml with inventories/local, against a private
-  stand-in: check -> apply -> idempotent check -> idempotent apply, each verified out of band
+  real Garage cluster: check -> apply -> idempotent check -> idempotent apply, each verified out of band
   (check mode writes nothing, the apply creates exactly the declared estate), diff asserted,
   new secrets stored 0600 and never shown.
 """
