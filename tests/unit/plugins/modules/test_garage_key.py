@@ -10,7 +10,6 @@ import typing as t
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
@@ -18,8 +17,8 @@ from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client
     GarageNotFound,
     GarageServerError,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.modules import garage_key
+from tests.unit.plugins.modules import harness
 
 KEY_ID = "GK" + "a1" * 12
 SECRET = "5e" * 32
@@ -56,29 +55,9 @@ def no_match() -> GarageBadRequest:
 def run(
     args: dict[str, t.Any], client: mock.MagicMock, *, check: bool = False, diff: bool = True
 ) -> tuple[bool, dict[str, t.Any]]:
-    """Run garage_key.main(); return (failed, result)."""
-    full = dict(CONN, **args, _ansible_check_mode=check, _ansible_diff=diff)
-    out: dict[str, t.Any] = {}
-
-    def _exit(self: GarageModule, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs)
-        raise SystemExit(0)
-
-    def _fail(self: GarageModule, msg: str, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs, msg=msg, failed=True)
-        raise SystemExit(1)
-
-    with (
-        patch_module_args(full),
-        mock.patch.object(GarageModule, "client", new_callable=mock.PropertyMock, return_value=client),
-        mock.patch.object(GarageModule, "exit_json", _exit),
-        mock.patch.object(GarageModule, "fail_json", _fail),
-        pytest.raises(SystemExit),
-    ):
-        garage_key.main()
-    # Everything the module would print must be JSON-serialisable.
-    json.dumps(out)
-    return bool(out.get("failed")), out
+    """Run garage_key.main() through the shared harness; return (failed, result)."""
+    result = harness.run_module(garage_key, dict(CONN, **args), clients={"admin": client}, check_mode=check, diff=diff)
+    return bool(result.get("failed")), harness.plain(result)
 
 
 @pytest.fixture
@@ -149,8 +128,9 @@ def test_create_by_name_returns_secret_once(client: mock.MagicMock) -> None:
     assert result["key"]["id"] == KEY_ID
     assert "secret" not in json.dumps(result["key"])
     assert SECRET not in json.dumps(result["diff"])
-    assert result["diff"]["before"] == {}
+    assert result["diff"]["before"] == {"state": "absent"}
     assert result["diff"]["after"]["name"] == "app"
+    assert result["diff"]["before_header"] == "key 'app'"
 
 
 def test_create_never_expires(client: mock.MagicMock) -> None:
@@ -173,6 +153,7 @@ def test_create_check_mode_predicts_and_writes_nothing(client: mock.MagicMock) -
     assert "secret_access_key" not in result
     client.create_key.assert_not_called()
     assert result["diff"]["after"] == {
+        "state": "present",
         "id": None,
         "name": "app",
         "allow_create_bucket": True,
@@ -331,6 +312,7 @@ def test_import_absent_key_then_update(client: mock.MagicMock) -> None:
     assert "secret_access_key" not in result
     assert SECRET not in json.dumps(result)
     assert result["diff"]["after"] == {
+        "state": "present",
         "id": KEY_ID,
         "name": "imp",
         "allow_create_bucket": True,
@@ -401,7 +383,7 @@ def test_absent_deletes(client: mock.MagicMock) -> None:
     client.delete_key.assert_called_once_with(KEY_ID)
     assert result["key"] is None
     assert result["diff"]["before"]["name"] == "gone"
-    assert result["diff"]["after"] == {}
+    assert result["diff"]["after"] == {"state": "absent"}
 
 
 def test_absent_by_name_check_mode(client: mock.MagicMock) -> None:
