@@ -191,9 +191,10 @@ def read(client: OpenBaoClient, mount: str, path: str) -> Stored:
     return Stored(None, meta.current_version if meta is not None else 0)
 
 
-def _register(on_secret: OnSecret, values: t.Iterable[t.Any]) -> None:
-    for value in values:
-        if isinstance(value, str) and value:
+def _register(on_secret: OnSecret, data: t.Mapping[str, t.Any], fields: t.Collection[str] | None = None) -> None:
+    """Pass the string values of ``data`` (only those of ``fields`` when given) to ``on_secret``."""
+    for field, value in data.items():
+        if isinstance(value, str) and value and (fields is None or field in fields):
             on_secret(value)
 
 
@@ -240,16 +241,24 @@ def plan_present(stored: Stored, spec: KvSpec) -> Plan:
     return Plan(desired, tuple(generated))
 
 
-def ensure(client: OpenBaoClient, spec: KvSpec, *, dry_run: bool, on_secret: OnSecret = _ignore) -> Outcome:
-    """Converge one secret (see the module docstring)."""
+def ensure(
+    client: OpenBaoClient,
+    spec: KvSpec,
+    *,
+    dry_run: bool,
+    on_secret: OnSecret = _ignore,
+    secret_fields: t.Collection[str] | None = None,
+) -> Outcome:
+    """Converge one secret (see the module docstring). Values read or written are passed to
+    ``on_secret`` (only those of ``secret_fields`` when given), unless ``spec.return_values``."""
     stored = read(client, spec.mount, spec.path)
     if not spec.return_values:
-        _register(on_secret, (stored.data or {}).values())
+        _register(on_secret, stored.data or {}, secret_fields)
     if spec.state == "absent":
         return _absent(client, spec, stored, dry_run=dry_run)
     plan = plan_present(stored, spec)
     if not spec.return_values:
-        _register(on_secret, plan.desired.values())
+        _register(on_secret, plan.desired, secret_fields)
     base = {"mount": spec.mount, "path": spec.path}
     if not plan.changes(stored):
         result = {**base, "version": stored.version, "created": False, "fields": sorted(stored.data or {}),
@@ -435,7 +444,7 @@ def check(client: OpenBaoClient, required: t.Sequence[Required], *, on_secret: O
             problems.append({**base, "problem": "unreadable", "missing_fields": list(item.fields),
                              "error": exc.message})  # fmt: skip
             continue
-        _register(on_secret, (stored.data or {}).values())
+        _register(on_secret, stored.data or {})
         if stored.data is None:
             problems.append({**base, "problem": "absent", "missing_fields": list(item.fields)})
             continue
