@@ -43,7 +43,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.valida
 )
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.views import FLAGS
 from ansible_collections.cellar.garage.plugins.module_utils._openbao import kv
-from ansible_collections.cellar.garage.plugins.module_utils._outcome import ABSENT, Outcome, present
+from ansible_collections.cellar.garage.plugins.module_utils._outcome import ABSENT, Outcome, Undo, present
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import client as s3_client_module
 from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import is_botocore_error, s3_context
 from ansible_collections.cellar.garage.plugins.module_utils._saga import Saga, SagaResult, Step, StepContext
@@ -300,6 +300,15 @@ def create_key_step(services: Services, name: str, *, step: str, reason: str) ->
     return Step(step, reason, do)
 
 
+def covered(outcome: Outcome, by: str | None, ctx: StepContext) -> Outcome:
+    """An outcome whose change is undone by the undo of an earlier step (deleting the key or the
+    bucket this run created drops its permissions and aliases): its undo has nothing to call, and
+    says so, so that the saga does not count the change as left behind."""
+    if by is None or not outcome.changed or ctx.dry_run:
+        return outcome
+    return outcome.with_undo(Undo(f"nothing to do: {by}", lambda: None, done=by))
+
+
 def grant_step(
     services: Services,
     *,
@@ -309,8 +318,12 @@ def grant_step(
     key_id: t.Callable[[StepContext], str | None],
     flags: Flags,
     current: t.Callable[[StepContext], Flags] = lambda ctx: dict(NO_FLAGS),
+    covered_by: str | None = None,
 ) -> Step:
-    """Make the key's flags on the bucket exactly ``flags`` (AllowBucketKey / DenyBucketKey)."""
+    """Make the key's flags on the bucket exactly ``flags`` (AllowBucketKey / DenyBucketKey).
+
+    ``covered_by``: for a key this run created, how its rollback removes the grant as well.
+    """
 
     def do(ctx: StepContext) -> Outcome:
         bid, kid, now = bucket_id(ctx), key_id(ctx), current(ctx)
@@ -323,9 +336,29 @@ def grant_step(
             return Outcome(
                 before=dict(now), after={f: flags.get(f, now[f]) for f in FLAGS}, result={"permissions": dict(flags)}
             )
-        return permissions.apply(services.admin, spec, bid, kid, now, dry_run=ctx.dry_run)
+        outcome = permissions.apply(services.admin, spec, bid, kid, now, dry_run=ctx.dry_run)
+        return covered(outcome, covered_by, ctx)
 
     return Step(step, reason, do)
+
+
+def converge_grant_steps(
+    services: Services, *, step: str, reason: str, bucket_id: str, key_id: str, flags: Flags, current: Flags
+) -> list[Step]:
+    """The grant step of an existing key, only when its flags differ (a step always makes a call)."""
+    if dict(current) == dict(flags):
+        return []
+    return [
+        grant_step(
+            services,
+            step=step,
+            reason=reason,
+            bucket_id=lambda ctx: bucket_id,
+            key_id=lambda ctx: key_id,
+            flags=flags,
+            current=lambda ctx: dict(current),
+        )
+    ]
 
 
 def attach_local_alias_step(
@@ -336,8 +369,9 @@ def attach_local_alias_step(
     alias: str,
     bucket_id: t.Callable[[StepContext], str | None],
     key_id: t.Callable[[StepContext], str | None],
+    covered_by: str | None = None,
 ) -> Step:
-    """AddBucketAlias ``alias`` in the key's namespace (undone with the key or the bucket)."""
+    """AddBucketAlias ``alias`` in the key's namespace (``covered_by``: see :func:`grant_step`)."""
 
     def do(ctx: StepContext) -> Outcome:
         bid, kid = bucket_id(ctx), key_id(ctx)
@@ -347,7 +381,7 @@ def attach_local_alias_step(
             identity = {"alias": alias, "bucket_id": bid, "access_key_id": kid}
             return Outcome(before=ABSENT, after=present(identity), result={"alias": identity})
         spec = aliases.AliasSpec(alias=alias, bucket=aliases.BucketRef(bucket_id=bid), key=aliases.KeyRef(key_id=kid))
-        return aliases.ensure(services.admin, spec, dry_run=ctx.dry_run)
+        return covered(aliases.ensure(services.admin, spec, dry_run=ctx.dry_run), covered_by, ctx)
 
     return Step(step, reason, do)
 
@@ -413,6 +447,7 @@ def new_key_steps(services: Services, name: str, alias: str, flags: Flags, *, bu
             bucket_id=lambda ctx: bucket_id,
             key_id=key_id,
             flags=flags,
+            covered_by="the new key's permissions go with it",
         ),
         attach_local_alias_step(
             services,
@@ -421,6 +456,7 @@ def new_key_steps(services: Services, name: str, alias: str, flags: Flags, *, bu
             alias=alias,
             bucket_id=lambda ctx: bucket_id,
             key_id=key_id,
+            covered_by=f"the local alias '{alias}' of the new key goes with it",
         ),
     ]
     if services.s3 is not None:

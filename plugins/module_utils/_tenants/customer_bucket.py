@@ -119,6 +119,7 @@ def _build_create(services: Services, display_name: str, key_name: str) -> Plan:
             bucket_id=bucket_id,
             key_id=key_id,
             flags=common.TIERS["owner"],
+            covered_by="the admin key's permissions go with it",
         ),
         common.attach_local_alias_step(
             services,
@@ -127,11 +128,16 @@ def _build_create(services: Services, display_name: str, key_name: str) -> Plan:
             alias=display_name,
             bucket_id=bucket_id,
             key_id=key_id,
+            covered_by=f"the local alias '{display_name}' goes with the admin key",
         ),
         Step(
             "remove_throwaway_alias",
             "unalias_throwaway_failed",
-            lambda ctx: _remove_global_alias(services, throwaway, bucket_id(ctx), ctx),
+            lambda ctx: common.covered(
+                _remove_global_alias(services, throwaway, bucket_id(ctx), ctx),
+                "the throwaway alias stays removed: the bucket goes",
+                ctx,
+            ),
         ),
     ]
     if services.s3 is not None:
@@ -205,17 +211,15 @@ def _build_converge(services: Services, display_name: str, key_name: str, key: I
             failure_reason=common.BUCKET_NOT_FOUND,
         )
     current = permissions_view(entry.get("permissions"))
-    steps = [
-        common.grant_step(
-            services,
-            step="grant_permissions",
-            reason="permission_grant_failed",
-            bucket_id=lambda ctx: bucket_id,
-            key_id=lambda ctx: key_id,
-            flags=common.TIERS["owner"],
-            current=lambda ctx: current,
-        ),
-    ]
+    steps = common.converge_grant_steps(
+        services,
+        step="grant_permissions",
+        reason="permission_grant_failed",
+        bucket_id=bucket_id,
+        key_id=key_id,
+        flags=common.TIERS["owner"],
+        current=current,
+    )
     for alias in sorted(a for a in info.get("globalAliases") or [] if THROWAWAY_RE.match(a)):
         steps.append(_remove_throwaway_step(services, f"remove_throwaway_alias_{alias}", alias, bucket_id))
     if services.stores_credentials:

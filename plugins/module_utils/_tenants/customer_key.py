@@ -22,7 +22,7 @@ import typing as t
 from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.views import permissions_view
 from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome
-from ansible_collections.cellar.garage.plugins.module_utils._saga import Saga, SagaResult, Step, StepContext
+from ansible_collections.cellar.garage.plugins.module_utils._saga import Saga, SagaResult, StepContext
 from ansible_collections.cellar.garage.plugins.module_utils._tenants import common
 from ansible_collections.cellar.garage.plugins.module_utils._tenants.common import Flags, Info, Plan, Services
 
@@ -117,17 +117,15 @@ def _build_converge(services: Services, request: Request, key: Info) -> Plan:
             request.new_key_name, key_id, f"it has no local alias '{request.local_alias}' on bucket {request.bucket_id}"
         )
     current = permissions_view(entry.get("permissions"))
-    steps: list[Step] = [
-        common.grant_step(
-            services,
-            step="grant_tier",
-            reason="new_key_permission_grant_failed",
-            bucket_id=lambda ctx: request.bucket_id,
-            key_id=lambda ctx: key_id,
-            flags=request.flags,
-            current=lambda ctx: current,
-        ),
-    ]
+    steps = common.converge_grant_steps(
+        services,
+        step="grant_tier",
+        reason="new_key_permission_grant_failed",
+        bucket_id=request.bucket_id,
+        key_id=key_id,
+        flags=request.flags,
+        current=current,
+    )
     if services.stores_credentials:
         data = common.credentials(
             key_id=key_id,

@@ -177,16 +177,14 @@ def _build_resume(services: Services, request: Request, old: Info | None, new: I
     flags = _flags(request, old)
     if flags is not None:
         current = permissions_view(entry.get("permissions"))
-        steps.append(
-            common.grant_step(
-                services,
-                step="grant_tier",
-                reason="new_key_permission_grant_failed",
-                bucket_id=lambda ctx: request.bucket_id,
-                key_id=lambda ctx: key_id,
-                flags=flags,
-                current=lambda ctx: current,
-            )
+        steps += common.converge_grant_steps(
+            services,
+            step="grant_tier",
+            reason="new_key_permission_grant_failed",
+            bucket_id=request.bucket_id,
+            key_id=key_id,
+            flags=flags,
+            current=current,
         )
     if services.stores_credentials:
         data = common.credentials(
