@@ -31,9 +31,9 @@ INVENTORY = {"all": {"children": {"garage": {"hosts": {"localhost": {
 @pytest.mark.parametrize("playbook", ["playbooks/provision_customer.yml", "playbooks/rotate_keys.yml"])
 @pytest.mark.parametrize("inventory", ["inventories/local", "inventories/gamma"])
 def test_syntax_check(playbook: str, inventory: str) -> None:
-    proc = subprocess.run([_bin("ansible-playbook"), "--syntax-check", playbook, "-i", inventory], cwd=REPO_ROOT,
-                          capture_output=True, text=True, check=False, env={"ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-                          "PATH": "/usr/bin:/bin"})  # fmt: skip
+    env = {"ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"}
+    argv = [_bin("ansible-playbook"), "--syntax-check", playbook, "-i", inventory]
+    proc = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
