@@ -87,7 +87,7 @@ EXAMPLES = r"""
     s3_url: https://s3.example.com
   register: acme
 
-- name: Provision without OpenBao (the secret is returned once: keep it out of the log)
+- name: Provision without OpenBao (the secret is returned once, keep it out of the log)
   cellar.garage.garage_customer_bucket:
     display_name: globex
     key_name: globex-admin

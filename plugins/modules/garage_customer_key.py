@@ -132,7 +132,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "bucket_id": {"type": "str", "required": True},
     "new_key_name": {"type": "str", "required": True, "no_log": False},
     "local_alias": {"type": "str", "required": True},
-    "key_tier": {"type": "str", "default": "rw"},
+    "key_tier": {"type": "str", "default": "rw", "no_log": False},
 }
 
 

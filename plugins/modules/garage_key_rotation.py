@@ -161,7 +161,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "new_key_name": {"type": "str", "required": True, "no_log": False},
     "bucket_id": {"type": "str", "required": True},
     "local_alias": {"type": "str", "required": True},
-    "key_tier": {"type": "str", "default": "all"},
+    "key_tier": {"type": "str", "default": "all", "no_log": False},
     "retire_old": {"type": "bool", "default": True},
 }
 

@@ -143,6 +143,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
         "type": "list",
         "elements": "dict",
         "required": True,
+        "no_log": False,
         "options": {
             "mount": {"type": "str", "default": "secret"},
             "path": {"type": "str", "required": True},

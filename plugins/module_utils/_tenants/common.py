@@ -494,7 +494,8 @@ def store_step(services: Services, *, step: str, data: t.Callable[[StepContext],
     there before (or delete the version written)."""
 
     def do(ctx: StepContext) -> Outcome:
-        assert services.openbao is not None and services.openbao_path is not None
+        if services.openbao is None or services.openbao_path is None:
+            raise AssertionError("a store step needs OpenBao and a path")
         values = data(ctx)
         on_secret = services.on_secret
         if ctx.dry_run and values.get("secret_access_key") is None:

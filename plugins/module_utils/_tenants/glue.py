@@ -67,7 +67,9 @@ def services_for(module: GarageModule) -> common.Services:
     openbao = None
     if path is not None:
         client = module.openbao  # logs in now (AppRole): a refusal fails before anything changes
-        openbao = lambda: client  # noqa: E731 - a factory, as Services expects
+
+        def openbao() -> t.Any:
+            return client
     return common.Services(
         admin=module.admin,
         s3=s3,

@@ -81,9 +81,9 @@ def test_customer_bucket_check_mode_plans_every_step_and_writes_nothing(
                                                  "openbao_path": "tenants/shop", "verify_new_key": False},
                         check_mode=True)  # fmt: skip
     assert result["changed"] and not result["failed"], result
-    assert [s["name"] for s in result["steps"]] == ["create_bucket", "create_admin_key", "grant_permissions",
-                                                     "attach_local_alias", "remove_throwaway_alias",
-                                                     "store_credentials"]  # fmt: skip
+    steps = ["create_bucket", "create_admin_key", "grant_permissions", "attach_local_alias", "remove_throwaway_alias",
+             "store_credentials"]
+    assert [s["name"] for s in result["steps"]] == steps
     assert write_calls(admin) == [] and write_calls(openbao) == []
     assert result["bucket_id"] is None and result["openbao"]["version"] == 1
 
