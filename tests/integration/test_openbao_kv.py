@@ -38,7 +38,7 @@ def kv_task(name: str, mount: str, path: str, **args: t.Any) -> dict[str, t.Any]
 
 
 def test_write_if_changed_check_mode_diff_and_absent(openbao: OpenBaoServer, kv_mount: str) -> None:
-    password, user, new_password = (secrets.token_urlsafe(16) for _ in range(3))
+    password, user, new_password = (secrets.token_urlsafe(16) for n in range(3))
     data = {"username": "{{ user }}", "password": "{{ password }}"}
     changed_data = {**data, "password": "{{ new_password }}"}
     r = run_playbook(

@@ -99,7 +99,7 @@ def generate_value(kind: str, size: int) -> str:
     if kind == "base64url":
         return base64.urlsafe_b64encode(secrets.token_bytes(size)).decode("ascii").rstrip("=")
     if kind == "alnum":
-        return "".join(secrets.choice(_ALNUM) for _ in range(size))
+        return "".join(secrets.choice(_ALNUM) for position in range(size))
     raise ValueError(f"unknown value format {kind!r}")
 
 

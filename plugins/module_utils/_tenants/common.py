@@ -223,12 +223,12 @@ def require_bucket(admin: GarageAdminClient, bucket_id: str) -> Info:
 def read_key_by_name(admin: GarageAdminClient, name: str) -> Info | None:
     """The key carrying exactly ``name``; several keys carrying it is an error (``ambiguous_name``)."""
     try:
-        with api_context("read", "key", name, failure_reason="key_read_failed"):
-            return find_key(admin, name=name)
-    except OperationError as exc:
-        if isinstance(exc.__cause__, AmbiguousName):
-            raise exc.__cause__ from None
+        return find_key(admin, name=name)
+    except AmbiguousName:
         raise
+    except OperationError:
+        with api_context("read", "key", name, failure_reason="key_read_failed"):
+            raise
 
 
 def read_key_by_id(admin: GarageAdminClient, key_id: str, *, show_secret: bool = False) -> Info | None:

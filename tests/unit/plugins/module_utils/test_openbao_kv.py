@@ -61,7 +61,7 @@ def test_value_formats(text: t.Any, kind: str | None, size: int | None, pattern:
             kv.parse_generator("f", text)
         return
     assert kv.parse_generator("f", text) == (kind, size)
-    values = {kv.generate_value(kind, t.cast(int, size)) for _ in range(5)}
+    values = {kv.generate_value(kind, t.cast(int, size)) for n in range(5)}
     assert len(values) == 5 and all(re.fullmatch(t.cast(str, pattern), v) for v in values)
 
 
