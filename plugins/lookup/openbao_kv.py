@@ -14,7 +14,7 @@ description:
   - Uses the same connection options and client as the C(openbao) modules of the collection, read on the controller.
   - Fails when a secret is absent (or its latest version deleted) or lacks O(field).
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._openbao.plugins
 options:

@@ -83,6 +83,8 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     undo: Undo | None = None
     label: str | None = None
+    #: Per-resource outcomes of a whole-estate operation: the diff is then one entry per changed part.
+    parts: tuple[Outcome, ...] = ()
 
     def __post_init__(self) -> None:
         if self.before is None:
@@ -94,8 +96,11 @@ class Outcome:
     def changed(self) -> bool:
         return self.before != self.after
 
-    def diff(self) -> dict[str, t.Any]:
-        """``{"before": ..., "after": ...}`` for Ansible's diff mode, with headers naming the resource."""
+    def diff(self) -> t.Any:
+        """``{"before": ..., "after": ...}`` for Ansible's diff mode, with headers naming the resource;
+        with ``parts``, a list of the diffs of the parts that change."""
+        if self.parts:
+            return [part.diff() for part in self.parts if part.changed]
         diff: dict[str, t.Any] = {"before": dict(self.before or ABSENT), "after": dict(self.after or ABSENT)}
         if self.label:
             diff["before_header"] = diff["after_header"] = self.label

@@ -19,7 +19,7 @@ description:
     this module never touches them.
   - Options that are not set are left untouched on an existing token.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes

@@ -21,7 +21,7 @@ description:
   - All input is validated before anything is changed, and when a new bucket cannot be fully
     configured the bucket created by the same run is deleted again.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 options:
   name:
     description:

@@ -18,7 +18,7 @@ description:
   - The target bucket is given by one of its global aliases (O(bucket)) or by its id (O(bucket_id)).
   - To manage all global aliases of a bucket at once, use O(cellar.garage.garage_bucket#module:global_aliases).
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes

@@ -17,7 +17,7 @@ description:
     with the key that holds each, the keys with their permissions, website access and quotas, in the
     same shape as RV(cellar.garage.garage_bucket#module:bucket).
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.info_module

@@ -18,7 +18,7 @@ description:
   - The key is given by its id (O(access_key_id)) or its exact name (O(access_key_name)); the bucket by
     one of its global aliases (O(bucket)) or its id (O(bucket_id)).
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes

@@ -16,7 +16,7 @@ description:
   - Optionally waits until every expected node is connected, or until the cluster is healthy, and fails naming
     the nodes still missing (hostname and id prefix) when the wait times out.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.action_module

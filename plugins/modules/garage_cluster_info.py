@@ -15,7 +15,7 @@ description:
     M(cellar.garage.garage_layout) returns.
   - Choose what to read with O(gather); each subset costs one Admin API request.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.info_module

@@ -27,7 +27,7 @@ description:
     RV(ignore:failure_reason) naming the step; if an undo fails too, with C(rollback_failed) and
     RV(ignore:manual_cleanup_required) listing exactly what is left.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._openbao

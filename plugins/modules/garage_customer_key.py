@@ -20,7 +20,7 @@ description:
   - When a step fails, the key is deleted again and the task fails with RV(ignore:failure_reason) naming the step;
     if that fails too, with C(rollback_failed) and RV(ignore:manual_cleanup_required).
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._openbao

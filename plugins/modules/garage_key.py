@@ -23,7 +23,7 @@ description:
     O(cellar.garage.garage_key_info#module:show_secret=true)."
   - Options that are not set are left untouched on an existing key.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes

@@ -14,7 +14,7 @@ description:
   - Read one access key of a Garage cluster, addressed by O(id) or by its exact O(name), or all of them.
   - The keys' secrets are not returned unless O(show_secret=true) is asked for explicitly.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.info_module

@@ -26,7 +26,7 @@ description:
     underneath; otherwise it fails naming what the other operator changed. It never applies the same layout
     version twice.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes

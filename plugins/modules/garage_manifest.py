@@ -21,7 +21,7 @@ description:
     C(0600), atomically, and only when its content (or mode) differs - so the task is idempotent.
   - Nothing in the cluster is ever changed.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.actiongroup_garage

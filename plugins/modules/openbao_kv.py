@@ -24,7 +24,7 @@ description:
   - Values are never returned or shown unless O(return_values=true). The diff shows the field names with masked
     values and marks the fields a run writes.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._openbao
   - cellar.garage._attributes

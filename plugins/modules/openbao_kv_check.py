@@ -17,7 +17,7 @@ description:
     one at a time as tasks fail.
   - Values are never returned.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._openbao
   - cellar.garage._attributes.info_module

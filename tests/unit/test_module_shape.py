@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 MODULES = sorted(p for p in (REPO / "plugins" / "modules").glob("*.py") if p.name != "__init__.py")
@@ -78,3 +80,17 @@ def test_layers_below_the_glue_do_not_import_ansible_module_machinery(path: Path
         return
     text = path.read_text(encoding="utf-8")
     assert "ansible.module_utils.basic" not in text, "only the glue may use AnsibleModule"
+
+
+def test_advice_names_only_things_that_exist() -> None:
+    """Issue 9: error messages advised a bucket-clear module that does not exist yet. Every
+    ``cellar.garage.<name>`` the module_utils mention is a module, a doc fragment or an action group."""
+    modules = {p.stem for p in MODULES}
+    fragments = {p.stem for p in (REPO / "plugins" / "doc_fragments").glob("_*.py")}
+    groups = set(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text(encoding="utf-8"))["action_groups"])
+    unknown = []
+    for path in MODULE_UTILS:
+        for name in re.findall(r"cellar\.garage\.(\w+)", path.read_text(encoding="utf-8")):
+            if name not in modules | fragments | groups | {"plugins"}:
+                unknown.append(f"{path.name}: cellar.garage.{name}")
+    assert unknown == []

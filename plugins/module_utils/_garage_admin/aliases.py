@@ -63,6 +63,22 @@ class KeyRef:
         return t.cast(str, self.key_id or self.name)
 
 
+def refs_from_params(params: t.Mapping[str, t.Any]) -> tuple[BucketRef, KeyRef | None]:
+    """The ``bucket``/``bucket_id`` and ``access_key_id``/``access_key_name`` options, validated."""
+    problem = reference_problem(
+        bucket=params.get("bucket"),
+        bucket_id=params.get("bucket_id"),
+        access_key_id=params.get("access_key_id"),
+        access_key_name=params.get("access_key_name"),
+    )
+    if problem:
+        raise InputError(problem)
+    bucket = BucketRef(params.get("bucket"), params.get("bucket_id"))
+    if params.get("access_key_id") is None and params.get("access_key_name") is None:
+        return bucket, None
+    return bucket, KeyRef(params.get("access_key_id"), params.get("access_key_name"))
+
+
 def read_bucket(client: GarageAdminClient, ref: BucketRef) -> Info | None:
     with api_context("read", "bucket", ref.label, failure_reason="bucket_read_failed"):
         return find_bucket(client, name=ref.name, bucket_id=ref.bucket_id)
@@ -101,24 +117,11 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> AliasSpec:
     problem = bucket_name_problem(params["alias"])
     if problem:
         raise InputError(f"Invalid alias '{params['alias']}': a bucket name {problem}")
-    problem = reference_problem(
-        bucket=params.get("bucket"),
-        bucket_id=params.get("bucket_id"),
-        access_key_id=params.get("access_key_id"),
-        access_key_name=params.get("access_key_name"),
-    )
-    if problem:
-        raise InputError(problem)
-    local = params.get("access_key_id") is not None or params.get("access_key_name") is not None
-    return AliasSpec(
-        alias=params["alias"],
-        bucket=BucketRef(params.get("bucket"), params.get("bucket_id")),
-        key=KeyRef(params.get("access_key_id"), params.get("access_key_name")) if local else None,
-        state=params.get("state") or "present",
-    )
+    bucket, key = refs_from_params(params)
+    return AliasSpec(alias=params["alias"], bucket=bucket, key=key, state=params.get("state") or "present")
 
 
-def _finish(spec: AliasSpec, bucket_id: str | None, key_id: str | None, before: bool, after: bool) -> Outcome:
+def finish(spec: AliasSpec, bucket_id: str | None, key_id: str | None, before: bool, after: bool) -> Outcome:
     identity = {"alias": spec.alias, "bucket_id": bucket_id, "access_key_id": key_id}
     where = f" of key '{spec.key.label}'" if spec.key is not None else ""
     kind = "local" if spec.key is not None else "global"
@@ -126,7 +129,7 @@ def _finish(spec: AliasSpec, bucket_id: str | None, key_id: str | None, before: 
         before=present(identity) if before else ABSENT,
         after=present(identity) if after else ABSENT,
         result={"alias": {**identity, "state": "present" if after else "absent"}},
-        label=f"{kind} alias '{spec.alias}'{where} of bucket '{spec.bucket.label}'",
+        label=f"{kind} alias '{spec.alias}'{where} {'on' if spec.key else 'of'} bucket '{spec.bucket.label}'",
     )
 
 
@@ -142,25 +145,25 @@ def _ensure_global(client: GarageAdminClient, spec: AliasSpec, *, dry_run: bool)
     if info is None:
         if present_wanted:
             raise bucket_missing(spec.bucket)
-        return _finish(spec, None, None, False, False)
+        return finish(spec, None, None, False, False)
     bucket_id = info["id"]
     has = spec.alias in (info.get("globalAliases") or [])
     if present_wanted:
         if has:
-            return _finish(spec, bucket_id, None, True, True)
+            return finish(spec, bucket_id, None, True, True)
         buckets.check_global_alias_free(client, spec.alias, bucket_id, verb="points to")
         if not dry_run:
             with api_context("add global alias to", "bucket", spec.bucket.label, failure_reason="alias_add_failed"):
                 client.add_bucket_alias({"bucketId": bucket_id, "globalAlias": spec.alias})
-        return _finish(spec, bucket_id, None, False, True)
+        return finish(spec, bucket_id, None, False, True)
     if not has:
-        return _finish(spec, bucket_id, None, False, False)
+        return finish(spec, bucket_id, None, False, False)
     if buckets.alias_count(info) <= 1:
         raise buckets.last_alias_error(spec.alias, bucket_id)
     if not dry_run:
         with api_context("remove global alias from", "bucket", spec.bucket.label, failure_reason="alias_remove_failed"):
             client.remove_bucket_alias({"bucketId": bucket_id, "globalAlias": spec.alias})
-    return _finish(spec, bucket_id, None, True, False)
+    return finish(spec, bucket_id, None, True, False)
 
 
 def _ensure_local(client: GarageAdminClient, spec: AliasSpec, ref: KeyRef, *, dry_run: bool) -> Outcome:
@@ -169,13 +172,13 @@ def _ensure_local(client: GarageAdminClient, spec: AliasSpec, ref: KeyRef, *, dr
     if key is None:
         if present_wanted:
             raise key_missing(ref)
-        return _finish(spec, spec.bucket.bucket_id, None, False, False)
+        return finish(spec, spec.bucket.bucket_id, None, False, False)
     key_id = key.get("accessKeyId") or key.get("id")
     entry = key_entry(key, spec.bucket)
     has = entry is not None and spec.alias in (entry.get("localAliases") or [])
     if present_wanted:
         if has:
-            return _finish(spec, t.cast(dict, entry)["id"], key_id, True, True)
+            return finish(spec, t.cast(dict, entry)["id"], key_id, True, True)
         for other in key.get("buckets") or []:
             if other is not entry and spec.alias in (other.get("localAliases") or []):
                 raise OperationError(
@@ -194,16 +197,16 @@ def _ensure_local(client: GarageAdminClient, spec: AliasSpec, ref: KeyRef, *, dr
         if not dry_run:
             with api_context("add local alias to", "bucket", spec.bucket.label, failure_reason="alias_add_failed"):
                 client.add_bucket_alias({"bucketId": bucket_id, "accessKeyId": key_id, "localAlias": spec.alias})
-        return _finish(spec, bucket_id, key_id, False, True)
+        return finish(spec, bucket_id, key_id, False, True)
     if not has:
-        return _finish(spec, entry["id"] if entry else spec.bucket.bucket_id, key_id, False, False)
+        return finish(spec, entry["id"] if entry else spec.bucket.bucket_id, key_id, False, False)
     bucket_id = t.cast(dict, entry)["id"]
     info = read_bucket(client, BucketRef(bucket_id=bucket_id))
     if info is None:  # deleted meanwhile
-        return _finish(spec, None, key_id, False, False)
+        return finish(spec, None, key_id, False, False)
     if buckets.alias_count(info) <= 1:
         raise buckets.last_alias_error(spec.alias, bucket_id)
     if not dry_run:
         with api_context("remove local alias from", "bucket", spec.bucket.label, failure_reason="alias_remove_failed"):
             client.remove_bucket_alias({"bucketId": bucket_id, "accessKeyId": key_id, "localAlias": spec.alias})
-    return _finish(spec, bucket_id, key_id, True, False)
+    return finish(spec, bucket_id, key_id, True, False)

@@ -201,10 +201,13 @@ class _Converger:
         staged_before: t.Sequence[str] = (),
         **result: t.Any,
     ) -> Outcome:
-        """``previous_layout``/``layout`` in the result; the diff adds the staged changes found."""
+        """``previous_layout``/``layout`` in the result; the diff adds the staged changes found, and
+        names the nodes as the cluster reports them (``hostname (id prefix)``, the same on both sides)."""
+        nodes = sorted(set(before.get("roles") or {}) | set(after.get("roles") or {}))
+        names = {node: node_label(node, self.nodes) for node in nodes}
         return Outcome(
-            before={**before, "staged_role_changes": list(staged_before)},
-            after={**after, "staged_role_changes": []},
+            before={**before, "staged_role_changes": list(staged_before), "node_names": names},
+            after={**after, "staged_role_changes": [], "node_names": names},
             result={"previous_layout": before, "layout": after, **result},
             warnings=tuple(self.warnings),
             label="cluster layout",

@@ -26,8 +26,8 @@ from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.aliase
     key_missing,
     read_bucket,
     read_key,
+    refs_from_params,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.validation import reference_problem
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.views import FLAGS, permissions_view
 from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome
 
@@ -47,14 +47,7 @@ class PermissionSpec:
 
 
 def spec_from_params(params: t.Mapping[str, t.Any]) -> PermissionSpec:
-    problem = reference_problem(
-        bucket=params.get("bucket"),
-        bucket_id=params.get("bucket_id"),
-        access_key_id=params.get("access_key_id"),
-        access_key_name=params.get("access_key_name"),
-    )
-    if problem:
-        raise InputError(problem)
+    bucket, key = refs_from_params(params)
     state = params.get("state") or "present"
     if state == "present" and all(params.get(f) is None for f in FLAGS):
         raise InputError("state=present needs at least one of read, write and owner (use state=absent to deny all)")
@@ -66,12 +59,7 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> PermissionSpec:
                 "asks to allow: remove it or use state=present"
             )
     flags = dict(NONE) if state == "absent" else {f: bool(params[f]) for f in FLAGS if params.get(f) is not None}
-    return PermissionSpec(
-        bucket=BucketRef(params.get("bucket"), params.get("bucket_id")),
-        key=KeyRef(params.get("access_key_id"), params.get("access_key_name")),
-        flags=flags,
-        state=state,
-    )
+    return PermissionSpec(bucket=bucket, key=t.cast(KeyRef, key), flags=flags, state=state)
 
 
 def plan(current: t.Mapping[str, bool], desired: t.Mapping[str, bool]) -> tuple[dict[str, bool], dict[str, bool]]:
@@ -91,7 +79,7 @@ def answered_permissions(answer: t.Any, key_id: str) -> dict[str, bool] | None:
     return None
 
 
-def _finish(
+def finish(
     spec: PermissionSpec,
     bucket_id: str | None,
     key_id: str | None,
@@ -136,7 +124,7 @@ def apply(
             ):
                 answer = client.deny_bucket_key(bucket_id, key_id, deny)
         after = answered_permissions(answer, key_id) or desired
-    return _finish(spec, bucket_id, key_id, current, after)
+    return finish(spec, bucket_id, key_id, current, after)
 
 
 def ensure(client: GarageAdminClient, spec: PermissionSpec, *, dry_run: bool) -> Outcome:
@@ -145,7 +133,7 @@ def ensure(client: GarageAdminClient, spec: PermissionSpec, *, dry_run: bool) ->
     if key is None:
         if present_wanted:
             raise key_missing(spec.key)
-        return _finish(spec, spec.bucket.bucket_id, None, NONE, NONE)
+        return finish(spec, spec.bucket.bucket_id, None, NONE, NONE)
     key_id = t.cast(str, key.get("accessKeyId") or key.get("id"))
     entry = key_entry(key, spec.bucket)
     if entry is not None:
@@ -158,7 +146,7 @@ def ensure(client: GarageAdminClient, spec: PermissionSpec, *, dry_run: bool) ->
         if info is None:
             if present_wanted:
                 raise bucket_missing(spec.bucket)
-            return _finish(spec, None, key_id, NONE, NONE)
+            return finish(spec, None, key_id, NONE, NONE)
         bucket_id = info["id"]
         current = dict(NONE)
     return apply(client, spec, bucket_id, key_id, current, dry_run=dry_run)

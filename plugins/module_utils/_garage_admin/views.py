@@ -261,7 +261,6 @@ _HEALTH_NAMES = {
     "knownNodes": "known_nodes",
     "connectedNodes": "connected_nodes",
     "storageNodes": "storage_nodes",
-    "storageNodesOk": "storage_nodes_ok",
     "partitions": "partitions",
     "partitionsQuorum": "partitions_quorum",
     "partitionsAllOk": "partitions_all_ok",
@@ -269,7 +268,17 @@ _HEALTH_NAMES = {
 
 
 def health_view(health: Info) -> View:
-    return {snake: health.get(camel) for camel, snake in _HEALTH_NAMES.items()}
+    """GetClusterHealth in snake_case, the same on every Garage 2.x.
+
+    Garage 2.0 names the count of storage nodes that are up ``storageNodesOk``; 2.1 renamed it
+    ``storageNodesUp``. Both shapes give ``storage_nodes_up``, and ``storage_nodes_ok`` keeps
+    the value under the older name for playbooks written against 2.0.
+    """
+    view = {snake: health.get(camel) for camel, snake in _HEALTH_NAMES.items()}
+    up = health.get("storageNodesUp", health.get("storageNodesOk"))
+    view["storage_nodes_up"] = up
+    view["storage_nodes_ok"] = up
+    return view
 
 
 def layout_view(layout: Info) -> View:

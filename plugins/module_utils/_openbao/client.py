@@ -38,7 +38,6 @@ from ansible_collections.cellar.garage.plugins.module_utils._http import (
     HttpClient,
     HttpConnectionError,
     HttpError,
-    Transport,
     parse_error_body,
     path_quote,
 )
@@ -228,79 +227,31 @@ class OpenBaoClient(HttpClient):
     :param url: OpenBao's address, e.g. ``https://bao.example:8200``.
     :param token: client token (kept private); may be set later by :meth:`approle_login`.
     :param namespace: sent as ``X-Vault-Namespace`` when set.
-    Other keyword arguments: see :class:`HttpClient`.
+    Keyword arguments: see :class:`HttpClient`.
     """
 
     service = "OpenBao"
+    server = "OpenBao"
+    error_class = OpenBaoError
+    connection_error_class = OpenBaoConnectionError
 
-    def __init__(
-        self,
-        url: str,
-        token: str | None = None,
-        *,
-        namespace: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = DEFAULT_RETRIES,
-        validate_certs: bool = True,
-        ca_path: str | None = None,
-        on_retry: t.Callable[[str], None] | None = None,
-        on_request: t.Callable[[str], None] | None = None,
-        sleep: t.Callable[[float], None] | None = None,
-        transport: Transport | None = None,
-        user_agent: str = "cellar.garage",
-    ) -> None:
-        extra: dict[str, t.Any] = {} if sleep is None else {"sleep": sleep}
-        super().__init__(
-            url,
-            timeout=timeout,
-            retries=retries,
-            validate_certs=validate_certs,
-            ca_path=ca_path,
-            on_retry=on_retry,
-            on_request=on_request,
-            transport=transport,
-            user_agent=user_agent,
-            **extra,
-        )
-        self.__token = token
+    def __init__(self, url: str, token: str | None = None, *, namespace: str | None = None, **kwargs: t.Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("retries", DEFAULT_RETRIES)
+        super().__init__(url, token, **kwargs)
         self.namespace = namespace
-
-    def __repr__(self) -> str:
-        return f"OpenBaoClient(url={self.base_url!r}, token={'<set>' if self.__token else None})"
-
-    @property
-    def has_token(self) -> bool:
-        return bool(self.__token)
-
-    def set_token(self, token: str) -> None:
-        self.__token = token
-
-    # ------------------------------------------------------------------ hooks
 
     def auth_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
-        if self.__token:
-            headers["X-Vault-Token"] = self.__token
+        token = self._token()
+        if token:
+            headers["X-Vault-Token"] = token
         if self.namespace:
             headers["X-Vault-Namespace"] = self.namespace
         return headers
 
     def error_for_status(self, status: int, body: bytes, *, name: str, reason: str | None = None) -> HttpError:
         return error_for_status(status, body, name=name, reason=reason)
-
-    def connection_error(self, description: str, *, name: str, may_have_landed: bool) -> HttpError:
-        if may_have_landed:
-            return OpenBaoConnectionError(
-                f"No answer from OpenBao at {self.base_url} to {name} ({description}); the request may have "
-                "reached OpenBao, so its outcome is unknown",
-                endpoint=name,
-                may_have_landed=True,
-            )
-        return OpenBaoConnectionError(f"Cannot reach OpenBao at {self.base_url}: {description}", endpoint=name)
-
-    def invalid_answer(self, body: bytes, *, name: str, status: int) -> HttpError:
-        error = super().invalid_answer(body, name=name, status=status)
-        return OpenBaoError(error.message, status=status, endpoint=name, failure_reason=error.failure_reason)
 
     # ------------------------------------------------------------------ auth
 
@@ -327,7 +278,7 @@ class OpenBaoClient(HttpClient):
             raise OpenBaoLoginError(
                 "OpenBao answered the AppRole login without a client token", endpoint="approle login"
             )
-        self.__token = token
+        self.set_token(token)
         return token
 
     def lookup_self(self) -> JSON:

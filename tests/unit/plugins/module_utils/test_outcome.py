@@ -80,3 +80,11 @@ def test_label_names_the_resource_in_the_diff_headers() -> None:
     diff = Outcome(before=None, after=present({"a": 1}), label="bucket 'photos'").diff()
     assert diff["before_header"] == diff["after_header"] == "bucket 'photos'"
     assert "before_header" not in Outcome().diff()
+
+
+def test_parts_give_one_diff_per_changed_resource() -> None:
+    one = Outcome(before=None, after=present({"a": 1}), label="key 'a'")
+    two = Outcome.unchanged(present({"b": 2}), label="key 'b'")
+    whole = Outcome(before={"a": one.before, "b": two.before}, after={"a": one.after, "b": two.after}, parts=(one, two))
+    assert whole.changed
+    assert whole.diff() == [one.diff()]

@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
+    GarageConnectionError,
     GarageNotFound,
     GarageServerError,
 )
@@ -271,3 +272,41 @@ def test_api_error(client: mock.MagicMock) -> None:
     failed, result = run({"name": "mon", "scope": ["Metrics"]}, client)
     assert failed
     assert result["msg"] == f"Failed to update admin token '{TOK}': InternalError: Internal error: x"
+
+
+# --------------------------------------------------------------------------- issue 9: a create that timed out
+
+
+def lost_answer() -> t.Any:
+    return GarageConnectionError("No answer", endpoint="CreateAdminToken", may_have_landed=True)
+
+
+def test_token_created_but_its_secret_lost_is_deleted_and_said_plainly(client: mock.MagicMock) -> None:
+    client.get_admin_token_info.side_effect = [matching(0), token("mon")]
+    client.create_admin_token.side_effect = lost_answer()
+    failed, result = run({"name": "mon"}, client)
+    assert failed and result["changed"] is False
+    assert result["failure_reason"] == "admin_token_secret_lost"
+    assert "its secret never reached this run, so it was deleted again" in result["msg"]
+    client.delete_admin_token.assert_called_once_with(TOK)
+    client.create_admin_token.assert_called_once()
+
+
+def test_token_secret_lost_and_delete_failing_is_manual_cleanup(client: mock.MagicMock) -> None:
+    client.get_admin_token_info.side_effect = [matching(0), token("mon")]
+    client.create_admin_token.side_effect = lost_answer()
+    client.delete_admin_token.side_effect = GarageBadRequest("nope", status=400, code="InvalidRequest")
+    failed, result = run({"name": "mon"}, client)
+    assert failed and result["changed"] is True
+    assert result["manual_cleanup_required"] == [
+        {"resource": "admin_token", "id": TOK, "name": "mon", "action": "delete the admin token"}
+    ]
+
+
+def test_token_create_that_did_not_land(client: mock.MagicMock) -> None:
+    client.get_admin_token_info.side_effect = [matching(0), matching(0)]
+    client.create_admin_token.side_effect = lost_answer()
+    failed, result = run({"name": "mon"}, client)
+    assert failed and result["changed"] is False
+    assert "it was not created; running again is safe" in result["msg"]
+    client.delete_admin_token.assert_not_called()

@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
     GarageConflict,
+    GarageConnectionError,
     GarageNotFound,
     GarageServerError,
 )
@@ -423,3 +424,52 @@ def test_no_diff_without_diff_mode(client: mock.MagicMock) -> None:
     failed, result = run({"name": "app"}, client, diff=False)
     assert not failed
     assert "diff" not in result
+
+
+# --------------------------------------------------------------------------- issue 9 defects
+
+
+def test_rename_onto_a_name_another_key_carries_is_refused(client: mock.MagicMock) -> None:
+    """Every later lookup by that name would fail as ambiguous: refuse, as garage_admin_token does."""
+    other = "GK" + "b2" * 12
+    client.get_key_info.return_value = key_info("old")
+    client.list_keys.return_value = [{"id": KEY_ID, "name": "old"}, {"id": other, "name": "taken"}]
+    failed, result = run({"id": KEY_ID, "name": "taken"}, client)
+    assert failed and "already carry that name" in result["msg"]
+    assert result["failure_reason"] == "name_taken" and result["key_ids"] == [other]
+    client.update_key.assert_not_called()
+
+
+def test_create_that_timed_out_but_landed_returns_the_secret(client: mock.MagicMock) -> None:
+    """CreateKey got no answer but Garage created the key: its secret must not be lost."""
+    client.get_key_info.side_effect = [no_match(), key_info("app", secret=SECRET)]
+    client.create_key.side_effect = GarageConnectionError("No answer", endpoint="CreateKey", may_have_landed=True)
+    failed, result = run({"name": "app"}, client)
+    assert not failed and result["changed"] is True
+    assert result["secret_access_key"] == SECRET and result["key"]["id"] == KEY_ID
+    client.create_key.assert_called_once()
+    assert client.get_key_info.call_args_list[-1] == mock.call(search="app", show_secret=True)
+
+
+def test_create_that_timed_out_and_did_not_land_says_so(client: mock.MagicMock) -> None:
+    client.get_key_info.side_effect = no_match()
+    client.create_key.side_effect = GarageConnectionError("No answer", endpoint="CreateKey", may_have_landed=True)
+    failed, result = run({"name": "app"}, client)
+    assert failed and result["changed"] is False
+    assert "it was not created; running again is safe" in result["msg"]
+
+
+def test_key_created_already_expired_warns(client: mock.MagicMock) -> None:
+    client.get_key_info.side_effect = no_match()
+    client.create_key.return_value = key_info("app", expiration="2001-01-01T00:00:00Z", secret=SECRET)
+    failed, result = run({"name": "app", "expiration": "2001-01-01T00:00:00Z"}, client)
+    assert not failed
+    assert any("already past" in w for w in result["warnings"])
+
+
+def test_other_secret_advice_names_what_works(client: mock.MagicMock) -> None:
+    """Garage never lets a used key id be imported again: do not advise "delete and import again"."""
+    client.get_key_info.return_value = key_info("imp", secret=OTHER_SECRET)
+    failed, result = run({"id": KEY_ID, "secret_access_key": SECRET}, client)
+    assert failed and "import it again" not in result["msg"]
+    assert "create a new key" in result["msg"] and result["failure_reason"] == "key_secret_mismatch"

@@ -177,7 +177,11 @@ def test_initial_layout_check_mode_then_apply(capsys: t.Any) -> None:
     assert fake.version == 1 and fake.roles == three() and fake.staged == {}
     assert res["layout"] == checked["layout"] and res["staged_changes"] == checked["staged_changes"]
     assert res["partition_moves"]["partitions_to_transfer"] == 12
-    assert res["diff"]["before"]["roles"] == {} and res["diff"]["after"] == {**res["layout"], "staged_role_changes": []}
+    assert res["diff"]["before"]["roles"] == {}
+    names = res["diff"]["after"].pop("node_names")
+    assert res["diff"]["after"] == {**res["layout"], "staged_role_changes": []}
+    # issue 9: diffs name the nodes as the cluster reports them, not by id only
+    assert set(names) == set(res["layout"]["roles"]) and all(n.endswith(")") for n in names.values()), names
 
 
 def test_replace_purge_and_zone_redundancy(capsys: t.Any) -> None:
