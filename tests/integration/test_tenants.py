@@ -113,6 +113,7 @@ def test_customer_bucket_and_key_lifecycle(garage: t.Any, openbao: OpenBaoServer
         out_of_band("keys after plan key", garage, "ListKeys"),
         task("key", "garage_customer_key", key),
         task("key again", "garage_customer_key", key),
+        task("plan key again", "garage_customer_key", key, check_mode=True),
     ])  # fmt: skip
     assert r.rc == 0, r.output
     assert r.changed_tasks() == ["plan bucket", "bucket", "plan key", "key"]
@@ -161,6 +162,7 @@ def test_customer_bucket_and_key_lifecycle(garage: t.Any, openbao: OpenBaoServer
         out_of_band("buckets after plan absent", garage, "ListBuckets"),
         task("absent", "garage_customer_bucket", gone),
         task("absent again", "garage_customer_bucket", gone),
+        task("plan absent again", "garage_customer_bucket", gone, check_mode=True),
     ])  # fmt: skip
     assert r3.rc == 0, r3.output
     assert r3.changed_tasks() == ["plan absent", "absent"]
@@ -191,6 +193,7 @@ def test_rotation_with_an_overlap_window(garage: t.Any, openbao: OpenBaoServer, 
         out_of_band("keys after plan rotation", garage, "ListKeys"),
         task("rotate", "garage_key_rotation", phase1),
         task("rotate again", "garage_key_rotation", phase1),
+        task("plan rotation again", "garage_key_rotation", phase1, check_mode=True),
     ])  # fmt: skip
     assert r2.rc == 0, r2.output
     assert r2.changed_tasks() == ["plan rotation", "rotate"]
@@ -215,6 +218,7 @@ def test_rotation_with_an_overlap_window(garage: t.Any, openbao: OpenBaoServer, 
         out_of_band("keys after plan retire", garage, "ListKeys"),
         task("retire", "garage_key_rotation", phase2),
         task("retire again", "garage_key_rotation", phase2),
+        task("plan retire again", "garage_key_rotation", phase2, check_mode=True),
     ])  # fmt: skip
     assert r3.rc == 0, r3.output
     assert r3.changed_tasks() == ["plan retire", "retire"]
@@ -248,6 +252,8 @@ def test_failures_roll_back_and_print_no_secret(garage: t.Any, tenant: dict[str,
                                                  "key_tier": "admin", **common}, ignore_errors=True),
         task("openbao without url", "garage_customer_bucket", {**provision, "openbao_path": "shop/x"},
              ignore_errors=True),
+        task("rotation of nothing", "garage_key_rotation", {"old_key_id": "GK" + "0" * 24, "new_key_name": "x-key",
+             "bucket_id": "0" * 64, "local_alias": alias, **common}, ignore_errors=True),
     ], env={"BAO_ADDR": None})  # fmt: skip
     garage.clear_faults()
     assert r.rc == 0, r.output
@@ -266,5 +272,6 @@ def test_failures_roll_back_and_print_no_secret(garage: t.Any, tenant: dict[str,
     assert r.task("bad tier").result["failure_reason"] == "invalid_key_tier"
     assert r.task("openbao without url").result["failure_reason"] == "invalid_input"
     assert "url is required" in r.task("openbao without url").result["msg"]
+    assert r.task("rotation of nothing").result["failure_reason"] == "bucket_not_found"
     assert left_over(start, garage_facts(garage.state())) == {("key", left["access_key_id"])}
     assert_no_secrets(r.stdout + r.stderr, [leaked, garage.admin_token], marker=MARKER)
