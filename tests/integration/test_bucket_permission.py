@@ -27,7 +27,13 @@ def test_allow_then_mixed_then_absent(garage):
     q.assert_converged()
     assert perms_of(q.before, key_id) == NONE
     assert perms_of(q.after, key_id) == {"read": True, "write": True, "owner": False}
-    assert q.apply.result["diff"] == {"before": NONE, "after": {"read": True, "write": True, "owner": False}}
+    header = f"permissions of key '{key_name}' on bucket '{name}'"  # diffs name what the user wrote (issue 9)
+    assert q.apply.result["diff"] == {
+        "before": NONE,
+        "after": {"read": True, "write": True, "owner": False},
+        "before_header": header,
+        "after_header": header,
+    }
     assert q.check.result["permissions"] == q.apply.result["permissions"] == perms_of(q.after, key_id)
     # the permission really works on the S3 side
     garage.s3_client(key_id, secret).put_object(Bucket=name, Key="k", Body=b"x")

@@ -4,7 +4,10 @@
 #
 # PRIVATE: this module_util is for the cellar.garage collection's own use and may
 # change or disappear in any release.
-"""Pure planning for Garage cluster layouts (no Ansible, no HTTP).
+"""Pure planning for Garage cluster layouts (no Ansible, no HTTP), and Garage's layout messages.
+
+The read views of layouts, roles and zone redundancy live in ``views.py`` (one shape everywhere);
+the staged, previewed, applied-once convergence is in ``layout_converge.py``.
 
 Vocabulary used throughout:
 
@@ -25,7 +28,22 @@ from __future__ import annotations
 import re
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._sizes import format_size, parse_size
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import views
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.views import (
+    layout_parameters,
+    role_from_api,
+    role_view,
+    zone_redundancy_from_api,
+    zone_redundancy_to_api,
+)
+from ansible_collections.cellar.garage.plugins.module_utils._sizes import parse_size
+
+__all__ = [
+    "layout_parameters",
+    "role_view",
+    "zone_redundancy_from_api",
+    "zone_redundancy_to_api",
+]
 
 NODE_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 HEX_RE = re.compile(r"^[0-9a-f]+$")
@@ -51,12 +69,8 @@ def make_role(zone: str, capacity: int | None, tags: t.Sequence[str] | None = No
     return {"zone": zone, "capacity": capacity, "tags": list(tags or [])}
 
 
-def normalize_role(raw: t.Mapping[str, t.Any] | None) -> Role | None:
-    """An API role (LayoutNodeRole / NodeAssignedRole / NodeRoleChange) -> role, or None for removal."""
-    if raw is None or raw.get("remove"):
-        return None
-    capacity = raw.get("capacity")
-    return make_role(str(raw.get("zone", "")), int(capacity) if capacity is not None else None, raw.get("tags") or [])
+#: Kept under its planning name.
+normalize_role = role_from_api
 
 
 def current_roles(layout: t.Mapping[str, t.Any]) -> RoleMap:
@@ -103,18 +117,6 @@ def changes_to_api(changes: ChangeMap) -> list[dict[str, t.Any]]:
         else:
             out.append({"id": node, "zone": role["zone"], "capacity": role["capacity"], "tags": list(role["tags"])})
     return out
-
-
-def role_view(role: Role | None) -> dict[str, t.Any] | None:
-    if role is None:
-        return None
-    return {
-        "zone": role["zone"],
-        "capacity": role["capacity"],
-        "capacity_human": format_size(role["capacity"]) if role["capacity"] is not None else None,
-        "tags": list(role["tags"]),
-        "gateway": role["capacity"] is None,
-    }
 
 
 def roles_view(roles: t.Mapping[str, Role]) -> dict[str, dict[str, t.Any]]:
@@ -182,27 +184,6 @@ def parse_zone_redundancy(value: t.Any) -> str | int:
     if number < 1:
         raise LayoutPlanError(f"zone_redundancy must be 'maximum' or an integer >= 1, got {value!r}")
     return number
-
-
-def zone_redundancy_from_api(value: t.Any) -> str | int:
-    """API ZoneRedundancy (``"maximum"`` or ``{"atLeast": n}``) -> ``"maximum"`` or int."""
-    if isinstance(value, dict) and "atLeast" in value:
-        return int(value["atLeast"])
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return "maximum"
-
-
-def zone_redundancy_to_api(value: str | int) -> t.Any:
-    return "maximum" if value == "maximum" else {"atLeast": int(value)}
-
-
-def layout_parameters(layout: t.Mapping[str, t.Any]) -> tuple[str | int, str | int | None]:
-    """``(current zone redundancy, staged zone redundancy or None)``."""
-    current = zone_redundancy_from_api((layout.get("parameters") or {}).get("zoneRedundancy", "maximum"))
-    staged_raw = layout.get("stagedParameters")
-    staged = zone_redundancy_from_api(staged_raw.get("zoneRedundancy")) if isinstance(staged_raw, dict) else None
-    return current, staged
 
 
 # --------------------------------------------------------------------------- node specs
@@ -289,10 +270,7 @@ def known_nodes(status: t.Mapping[str, t.Any] | None, layout: t.Mapping[str, t.A
 
 def node_label(node_id: str, nodes: t.Sequence[KnownNode] = ()) -> str:
     """``hostname (id-prefix)`` when the hostname is known, else the 16-hex id prefix."""
-    for node in nodes:
-        if node.id == node_id and node.hostname:
-            return f"{node.hostname} ({node_id[:16]})"
-    return node_id[:16]
+    return views.node_label(node_id, {n.id: n.hostname for n in nodes})
 
 
 def needs_status(identifiers: t.Iterable[str]) -> bool:
@@ -573,119 +551,3 @@ def parse_layout_message(lines: t.Sequence[str] | None) -> dict[str, t.Any]:
             elif m := _NODE_ROW_RE.search(line):
                 summary["nodes"][m.group(1)] = {"partitions": int(m.group(2)), "new_partitions": int(m.group(3))}
     return summary
-
-
-# --------------------------------------------------------------------------- read views (snake_case)
-# Shared by garage_cluster_info, garage_cluster and (later) garage_manifest.
-
-
-def _space(raw: t.Any) -> dict[str, t.Any] | None:
-    if not isinstance(raw, dict):
-        return None
-    return {"available": raw.get("available"), "total": raw.get("total")}
-
-
-def status_view(status: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    nodes = []
-    for raw in sorted(status.get("nodes") or [], key=lambda n: n["id"]):
-        role = raw.get("role")
-        nodes.append(
-            {
-                "id": raw["id"],
-                "hostname": raw.get("hostname"),
-                "addr": raw.get("addr"),
-                "is_up": bool(raw.get("isUp")),
-                "last_seen_secs_ago": raw.get("lastSeenSecsAgo"),
-                "garage_version": raw.get("garageVersion"),
-                "draining": bool(raw.get("draining")),
-                "role": role_view(normalize_role(role)) if isinstance(role, dict) else None,
-                "data_partition": _space(raw.get("dataPartition")),
-                "metadata_partition": _space(raw.get("metadataPartition")),
-            }
-        )
-    return {"layout_version": status.get("layoutVersion"), "nodes": nodes}
-
-
-def health_view(health: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """GetClusterHealth in snake_case, the same on every Garage 2.x.
-
-    Garage 2.0 names the count of storage nodes that are up ``storageNodesOk``; 2.1 renamed it
-    ``storageNodesUp``. Both shapes give ``storage_nodes_up``, and ``storage_nodes_ok`` keeps
-    the value under the older name for playbooks written against 2.0.
-    """
-    names = {
-        "status": "status",
-        "knownNodes": "known_nodes",
-        "connectedNodes": "connected_nodes",
-        "storageNodes": "storage_nodes",
-        "partitions": "partitions",
-        "partitionsQuorum": "partitions_quorum",
-        "partitionsAllOk": "partitions_all_ok",
-    }
-    view = {snake: health.get(camel) for camel, snake in names.items()}
-    up = health.get("storageNodesUp", health.get("storageNodesOk"))
-    view["storage_nodes_up"] = up
-    view["storage_nodes_ok"] = up
-    return view
-
-
-def layout_view(layout: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    current_zr, staged_zr = layout_parameters(layout)
-    roles: dict[str, t.Any] = {}
-    for raw in sorted(layout.get("roles") or [], key=lambda r: r["id"]):
-        view = role_view(normalize_role(raw)) or {}
-        view["stored_partitions"] = raw.get("storedPartitions")
-        view["usable_capacity"] = raw.get("usableCapacity")
-        roles[raw["id"]] = view
-    staged = []
-    for raw in sorted(layout.get("stagedRoleChanges") or [], key=lambda r: r["id"]):
-        role = normalize_role(raw)
-        entry: dict[str, t.Any] = {"id": raw["id"], "remove": role is None}
-        if role is not None:
-            entry.update(role_view(role) or {})
-        staged.append(entry)
-    return {
-        "version": int(layout.get("version") or 0),
-        "zone_redundancy": current_zr,
-        "partition_size": layout.get("partitionSize"),
-        "roles": roles,
-        "staged_role_changes": staged,
-        "staged_zone_redundancy": staged_zr,
-    }
-
-
-def layout_history_view(history: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    trackers = history.get("updateTrackers")
-    return {
-        "current_version": history.get("currentVersion"),
-        "min_ack": history.get("minAck"),
-        "versions": [
-            {
-                "version": v.get("version"),
-                "status": v.get("status"),
-                "storage_nodes": v.get("storageNodes"),
-                "gateway_nodes": v.get("gatewayNodes"),
-            }
-            for v in history.get("versions") or []
-        ],
-        "update_trackers": (
-            {
-                node: {"ack": tr.get("ack"), "sync": tr.get("sync"), "sync_ack": tr.get("syncAck")}
-                for node, tr in sorted(trackers.items())
-            }
-            if isinstance(trackers, dict)
-            else None
-        ),
-    }
-
-
-def node_info_view(info: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    nodes = {}
-    for node, raw in sorted((info.get("success") or {}).items()):
-        nodes[node] = {
-            "garage_version": raw.get("garageVersion"),
-            "rust_version": raw.get("rustVersion"),
-            "db_engine": raw.get("dbEngine"),
-            "garage_features": raw.get("garageFeatures"),
-        }
-    return {"nodes": nodes, "errors": dict(sorted((info.get("error") or {}).items()))}

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""_resources: Garage's bucket-name rule, reference validation, lookups and views."""
+"""_garage_admin validation, lookup and views: the bucket-name rule, references, lookups, views."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from unittest.mock import MagicMock
 import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
-from ansible_collections.cellar.garage.plugins.module_utils._resources import (
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.lookup import (
     AmbiguousKeyName,
-    bucket_name_problem,
-    bucket_view,
     find_bucket,
     find_key,
-    key_view,
+)
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.validation import (
+    bucket_name_problem,
     reference_problem,
 )
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.views import bucket_view, key_view
 
 KEY_A = "GK" + "a" * 24
 KEY_B = "GK" + "b" * 24
