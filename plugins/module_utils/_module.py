@@ -68,6 +68,7 @@ class GarageModule(AnsibleModule):
         required_if: t.Sequence[t.Sequence[t.Any]] | None = None,
         required_by: t.Mapping[str, t.Sequence[str]] | None = None,
         supports_check_mode: bool = True,
+        groups_used_when: t.Mapping[str, str] | None = None,
         **kwargs: t.Any,
     ) -> None:
         spec = merge_groups(option_groups)
@@ -84,8 +85,12 @@ class GarageModule(AnsibleModule):
         )
         super().__init__(**spec.to_kwargs(), supports_check_mode=supports_check_mode, **kwargs)
         self.option_groups: tuple[OptionGroup, ...] = tuple(option_groups)
+        #: group name -> the module option that switches the group on (e.g. ``openbao`` ->
+        #: ``openbao_path``): an optional group is validated and usable only when it is set.
+        self.groups_used_when: dict[str, str] = dict(groups_used_when or {})
         self._clients: dict[str, t.Any] = {}
-        problems = [problem for group in self.option_groups for problem in group.validate(self.params)]
+        in_use = [group for group in self.option_groups if self.uses_group(group.name)]
+        problems = [problem for group in in_use for problem in group.validate(self.params)]
         if problems:
             self.fail_json(msg="; ".join(problems), failure_reason=INVALID_INPUT, changed=False)
 
@@ -93,6 +98,11 @@ class GarageModule(AnsibleModule):
 
     def _hooks(self) -> ClientHooks:
         return ClientHooks(warn=self.warn, add_secret=self.no_log_values.add)
+
+    def uses_group(self, name: str) -> bool:
+        """Whether option group ``name`` is in use (always, unless ``groups_used_when`` names it)."""
+        option = self.groups_used_when.get(name)
+        return option is None or self.params.get(option) not in (None, "")
 
     def client_for(self, name: str) -> t.Any:
         """The client of option group ``name``, built on first use (fails cleanly on bad credentials)."""

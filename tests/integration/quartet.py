@@ -21,7 +21,6 @@ seconds, batching keeps the suite fast without weakening any assertion.
 from __future__ import annotations
 
 import dataclasses
-import json
 import typing as t
 
 from tests.integration.ansible_run import PlaybookResult, TaskRecord, run_playbook
@@ -124,16 +123,3 @@ def run_quartets(
             s.applied(quartet.apply, quartet.result)
     return quartets
 
-
-def canonical(value: t.Any) -> t.Any:
-    """``value`` with every list sorted (by its items' JSON), for comparing out-of-band reads.
-
-    Real Garage lists a bucket's keys and a key's buckets in no fixed order: two reads of an
-    unchanged cluster can differ in order only. Comparing canonical forms compares content.
-    """
-    if isinstance(value, dict):
-        return {k: canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        items = [canonical(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
-    return value

@@ -428,7 +428,8 @@ def ensure_present(client: GarageAdminClient, spec: BucketSpec, info: Info | Non
 
 
 def create(client: GarageAdminClient, spec: BucketSpec, *, dry_run: bool) -> Outcome:
-    """Create the bucket ``spec.name`` and configure it, as a two-step saga."""
+    """Create the bucket ``spec.name`` and configure it, as a two-step saga. The outcome's undo
+    deletes the bucket again."""
     name = t.cast(str, spec.name)
     fresh = new_bucket_info(name)
     plan = plan_present(fresh, spec)
@@ -444,7 +445,8 @@ def create(client: GarageAdminClient, spec: BucketSpec, *, dry_run: bool) -> Out
     )
     result = saga.run(dry_run=False)
     final = result.outcomes["configure_bucket"].result.get("info") or result.outcomes["create_bucket"].result["info"]
-    return _outcome(None, final, name)
+    # The undo (delete the bucket again) lets an orchestration roll the creation back.
+    return _outcome(None, final, name).with_undo(result.outcomes["create_bucket"].undo)
 
 
 def _create_step(client: GarageAdminClient, name: str) -> Outcome:

@@ -29,6 +29,7 @@ The token never appears in exception text, ``repr()`` or retry messages.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._errors import CREDENTIALS_INVALID
@@ -112,11 +113,23 @@ class OpenBaoLoginError(OpenBaoError):
         return CREDENTIALS_INVALID
 
 
+_MULTI_ERROR_RE = re.compile(r"^\s*\d+ errors? occurred:\s*(.*)$", re.S)
+
+
+def _flatten_error(text: str) -> list[str]:
+    """OpenBao wraps errors as ``"1 error occurred:\\n\\t* permission denied\\n\\n"``: keep the items."""
+    match = _MULTI_ERROR_RE.match(text)
+    if match is None:
+        return [text.strip()]
+    items = [line.strip().lstrip("*").strip() for line in match.group(1).splitlines()]
+    return [item for item in items if item] or [text.strip()]
+
+
 def error_for_status(status: int, body: bytes | str | None, *, name: str, reason: str | None = None) -> OpenBaoError:
     """The typed error of an OpenBao error answer (``{"errors": ["..."]}``)."""
     data = parse_error_body(body)
     raw = data.get("errors")
-    errors = [str(e) for e in raw] if isinstance(raw, list) else []
+    errors = [item for e in raw for item in _flatten_error(str(e))] if isinstance(raw, list) else []
     if not errors and isinstance(data.get("message"), str) and data["message"]:
         errors = [data["message"]]
     message = "; ".join(errors) or reason or f"HTTP {status}"
@@ -247,9 +260,19 @@ class OpenBaoClient(HttpClient):
         body: dict[str, str] = {"role_id": role_id}
         if secret_id is not None:
             body["secret_id"] = secret_id
-        answer = self.request(
-            "POST", f"/v1/auth/{path_quote(mount.strip('/'))}/login", name="approle login", body=body, replayable=False
-        )
+        try:
+            answer = self.request(
+                "POST", f"/v1/auth/{path_quote(mount.strip('/'))}/login", name="approle login", body=body,
+                replayable=False,
+            )
+        except (OpenBaoBadRequest, OpenBaoPermissionDenied) as exc:
+            # 400 "invalid role or secret ID", 403: the credentials are wrong, not the request.
+            raise OpenBaoLoginError(
+                f"OpenBao refused the AppRole login at auth/{mount.strip('/')}: {exc.message}; check role_id and "
+                "secret_id",
+                status=exc.status,
+                endpoint="approle login",
+            ) from None
         token = ((answer or {}).get("auth") or {}).get("client_token")
         if not isinstance(token, str) or not token:
             raise OpenBaoLoginError(
