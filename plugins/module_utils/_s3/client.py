@@ -65,7 +65,8 @@ def client_config(
 
     base: dict[str, t.Any] = {
         "s3": {"addressing_style": "path"},
-        "retries": {"mode": "standard", "max_attempts": max(1, int(max_attempts))},
+        # total_max_attempts counts the first request too (botocore's max_attempts would not).
+        "retries": {"mode": "standard", "total_max_attempts": max(1, int(max_attempts))},
         "user_agent_extra": user_agent,
         "signature_version": "s3v4",
         "max_pool_connections": max(1, int(max_pool_connections)),
