@@ -40,7 +40,7 @@ def _md5() -> t.Any:
     try:
         return hashlib.md5(usedforsecurity=False)
     except TypeError:  # pragma: no cover - Python < 3.9
-        return hashlib.md5()  # noqa: S324 - S3's ETag, not security
+        return hashlib.md5()
 
 
 def normalize_etag(etag: str | None) -> str:

@@ -34,6 +34,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._errors import Input
 from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import batch, listing, preflight
 from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import PARTIAL_FAILURE, convert, s3_context
+from ansible_collections.cellar.garage.plugins.module_utils._s3.params import int_param
 
 CLEAR_FAILED = "bucket_clear_failed"
 MAX_WORKERS = 64
@@ -61,7 +62,7 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> ClearSpec:
         bucket=params["bucket"],
         prefix=params.get("prefix") or "",
         abort_multipart_uploads=bool(params.get("abort_multipart_uploads")),
-        workers=int(params.get("workers") or batch.DEFAULT_WORKERS),
+        workers=int_param(params, "workers", batch.DEFAULT_WORKERS),
     )
     spec.validate()
     return spec

@@ -39,9 +39,11 @@ try:
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
-        ConnectionError as BotoConnectionError,
         HTTPClientError,
         NoCredentialsError,
+    )
+    from botocore.exceptions import (
+        ConnectionError as BotoConnectionError,
     )
 except ImportError:  # pragma: no cover - the S3 option group reports the missing library first
     BotoCoreError = ClientError = BotoConnectionError = HTTPClientError = NoCredentialsError = None

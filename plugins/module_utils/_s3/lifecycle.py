@@ -101,9 +101,7 @@ def rule_problems(index: int, rule: t.Mapping[str, t.Any]) -> tuple[list[str], l
     """``(unsupported, invalid)``: what Garage cannot do, and what is malformed, for one rule."""
     where = f"rules[{index}]"
     unsupported = [
-        f"{where}.{name}: {why}"
-        for name, why in UNSUPPORTED.items()
-        if rule.get(name) not in (None, [], {}, False)
+        f"{where}.{name}: {why}" for name, why in UNSUPPORTED.items() if rule.get(name) not in (None, [], {}, False)
     ]
     invalid: list[str] = []
     for name in ("expiration_days", "abort_incomplete_multipart_upload_days"):

@@ -185,7 +185,7 @@ def _fast_fetcher(client: t.Any) -> t.Callable[[dict[str, t.Any]], Page] | None:
             try:
                 response = session.send(AWSRequest(method="GET", url=url).prepare())
                 body = response.content
-            except Exception as exc:  # noqa: BLE001 - retried, then re-raised unchanged
+            except Exception as exc:
                 if last or not is_connection_error(exc):
                     raise
                 _backoff(attempt)
@@ -201,7 +201,7 @@ def _fast_fetcher(client: t.Any) -> t.Callable[[dict[str, t.Any]], Page] | None:
 
 
 def _backoff(attempt: int) -> None:
-    time.sleep(min(2.0, 0.1 * (2**attempt)) * (0.5 + random.random() / 2))  # noqa: S311 - jitter
+    time.sleep(min(2.0, 0.1 * (2**attempt)) * (0.5 + random.random() / 2))
 
 
 def client_error(status: int, body: bytes, operation: str) -> Exception:
@@ -217,7 +217,7 @@ def client_error(status: int, body: bytes, operation: str) -> Exception:
         code = (root.findtext("Code") or root.findtext(f"{_NS}Code") or code).strip()
         message = (root.findtext("Message") or root.findtext(f"{_NS}Message") or "").strip()
     error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
-    return ClientError(error, operation)  # type: ignore[arg-type]
+    return ClientError(error, operation)
 
 
 def _text(raw: bytes, url_encoded: bool) -> str:

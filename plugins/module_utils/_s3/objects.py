@@ -37,6 +37,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import (
     http_status,
     s3_context,
 )
+from ansible_collections.cellar.garage.plugins.module_utils._s3.params import int_param
 from ansible_collections.cellar.garage.plugins.module_utils._sizes import parse_size
 
 MODES = ("put", "get", "delete", "geturl")
@@ -102,14 +103,14 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> ObjectSpec:
                 problems.append(f"the directory of dest '{dest}' does not exist")
             elif os.path.isdir(dest):
                 problems.append(f"dest '{dest}' is a directory: give the path of the file to write")
-    expires = int(params.get("expires") or 3600)
+    expires = int_param(params, "expires", 3600)
     if not 1 <= expires <= MAX_EXPIRES:
         problems.append(f"expires must be between 1 and {MAX_EXPIRES} seconds (7 days), got {expires}")
     part_size = _size_option(params, "part_size", transfer.DEFAULT_PART_SIZE, problems)
     threshold = _size_option(params, "multipart_threshold", transfer.DEFAULT_THRESHOLD, problems)
     if part_size < transfer.MIN_PART_SIZE:
         problems.append(f"part_size must be at least {transfer.MIN_PART_SIZE} bytes (1 MiB), got {part_size}")
-    workers = int(params.get("workers") or transfer.DEFAULT_WORKERS)
+    workers = int_param(params, "workers", transfer.DEFAULT_WORKERS)
     if not 1 <= workers <= 16:
         problems.append(f"workers must be between 1 and 16, got {workers}")
     metadata = params.get("metadata")
@@ -141,7 +142,9 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> ObjectSpec:
 
 def head(client: t.Any, bucket: str, key: str) -> dict[str, t.Any] | None:
     """The object's view, or None when it does not exist."""
-    with s3_context("read", "object", key, failure_reason="object_read_failed", missing_bucket_reason="bucket_not_found"):
+    with s3_context(
+        "read", "object", key, failure_reason="object_read_failed", missing_bucket_reason="bucket_not_found"
+    ):
         try:
             response = client.head_object(Bucket=bucket, Key=key)
         except botocore_errors() as exc:
@@ -176,7 +179,10 @@ def _local_size(spec: ObjectSpec) -> int:
 
 
 def _same_content(
-    client: t.Any, spec: ObjectSpec, remote: t.Mapping[str, t.Any], local: t.Callable[[int | None], checksums.Digest],
+    client: t.Any,
+    spec: ObjectSpec,
+    remote: t.Mapping[str, t.Any],
+    local: t.Callable[[int | None], checksums.Digest],
     local_size: int,
 ) -> bool | None:
     return checksums.etag_matches(
@@ -365,7 +371,9 @@ def presign(client: t.Any, spec: ObjectSpec, *, access_key_id: str | None = None
     }
 
 
-def run(client: t.Any, spec: ObjectSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome | dict[str, t.Any]:
+def run(
+    client: t.Any, spec: ObjectSpec, *, dry_run: bool, access_key_id: str | None = None
+) -> Outcome | dict[str, t.Any]:
     """Dispatch on ``spec.mode``."""
     if spec.mode == "put":
         return put(client, spec, dry_run=dry_run, access_key_id=access_key_id)

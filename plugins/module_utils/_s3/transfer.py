@@ -124,9 +124,7 @@ def _multipart(
             hasher = Hasher(None)
             hasher.update(data)
             md5 = hasher.result().md5
-            response = client.upload_part(
-                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
-            )
+            response = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
             _check_etag(response.get("ETag"), md5, bucket, key, part=number)
             with lock:
                 digests[number] = bytes.fromhex(md5)
@@ -136,7 +134,9 @@ def _multipart(
 
     try:
         futures = []
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cellar-mpu") as pool:
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, workers), thread_name_prefix="cellar-mpu"
+        ) as pool:
             with open(path, "rb") as handle:
                 number = 0
                 while True:
@@ -210,7 +210,12 @@ def _context(verb: str, bucket: str, key: str, reason: str) -> t.Iterator[None]:
         yield
     except botocore_errors() as exc:
         raise convert(
-            exc, verb, "object", key, failure_reason=reason, missing_bucket_reason="bucket_not_found",
+            exc,
+            verb,
+            "object",
+            key,
+            failure_reason=reason,
+            missing_bucket_reason="bucket_not_found",
             details={"bucket": bucket},
         ) from None
 

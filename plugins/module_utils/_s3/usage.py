@@ -22,6 +22,7 @@ import typing as t
 from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import listing, preflight
 from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import s3_context
+from ansible_collections.cellar.garage.plugins.module_utils._s3.params import int_param
 
 DEFAULT_MAX_OBJECTS = 100000
 USAGE_FAILED = "bucket_usage_failed"
@@ -54,9 +55,9 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> UsageSpec:
     spec = UsageSpec(
         bucket=params["bucket"],
         prefix=params.get("prefix") or "",
-        max_objects=int(params.get("max_objects") or DEFAULT_MAX_OBJECTS),
-        group_by_prefix=int(params.get("group_by_prefix") or 0),
-        delimiter=params.get("delimiter") or "/",
+        max_objects=int_param(params, "max_objects", DEFAULT_MAX_OBJECTS),
+        group_by_prefix=int_param(params, "group_by_prefix", 0),
+        delimiter=params["delimiter"] if params.get("delimiter") is not None else "/",
         multipart_uploads=params.get("multipart_uploads", True) is not False,
     )
     spec.validate()

@@ -11,7 +11,7 @@ import dataclasses
 import secrets
 import typing as t
 
-from tests.integration.ansible_run import PlaybookResult, S3Credentials
+from tests.integration.ansible_run import PlaybookResult, S3Credentials, TaskRecord, run_playbook
 
 FILL_WORKERS = 10  # the fixture client's connection pool
 
@@ -29,7 +29,9 @@ class S3Env:
     secret: str = dataclasses.field(repr=False)
     client: t.Any = dataclasses.field(repr=False)
 
-    def creds(self, *, s3_url: str | None = None, secret: str | None = None, key_id: str | None = None) -> S3Credentials:
+    def creds(
+        self, *, s3_url: str | None = None, secret: str | None = None, key_id: str | None = None
+    ) -> S3Credentials:
         return S3Credentials(
             s3_url=s3_url or self.garage.s3_url,
             access_key_id=key_id or self.key_id,
@@ -83,3 +85,57 @@ def assert_no_secret(result: PlaybookResult, *secrets_: str) -> None:
     text = result.stdout + result.stderr
     for secret in secrets_:
         assert secret and secret not in text, "a secret appears in the ansible output"
+
+
+@dataclasses.dataclass
+class S3Quartet:
+    check: TaskRecord
+    apply: TaskRecord
+    idem_check: TaskRecord
+    idem_apply: TaskRecord
+    before: t.Any
+    after_check: t.Any
+    after: t.Any
+    runs: list[PlaybookResult]
+
+    def assert_converged(self) -> S3Quartet:
+        """check and apply changed with the same diff, the idempotent pair did not, check wrote nothing."""
+        assert self.check.changed, self.check.result
+        assert self.apply.changed, self.apply.result
+        assert self.check.result.get("diff") == self.apply.result.get("diff"), "check mode predicted another diff"
+        assert not self.idem_check.changed, self.idem_check.result
+        assert not self.idem_apply.changed, self.idem_apply.result
+        assert self.after_check == self.before, "check mode changed the bucket"
+        return self
+
+
+def s3_quartet(env: S3Env, module: str, args: dict[str, t.Any], read: t.Callable[[], t.Any]) -> S3Quartet:
+    """Check, then (out-of-band ``read``) apply, idempotent check, idempotent apply; -vvv, secret grepped."""
+    before = read()
+    first = run_playbook([{"name": "check", module: args, "check_mode": True}], garage=None, s3=env.creds(), diff=True)
+    assert first.rc == 0, first.output
+    after_check = read()
+    second = run_playbook(
+        [
+            {"name": "apply", module: args},
+            {"name": "idempotent check", module: args, "check_mode": True},
+            {"name": "idempotent apply", module: args},
+        ],
+        garage=None,
+        s3=env.creds(),
+        diff=True,
+        verbosity=3,
+    )
+    assert second.rc == 0, second.output
+    for run in (first, second):
+        assert_no_secret(run, env.secret)
+    return S3Quartet(
+        check=first.task("check"),
+        apply=second.task("apply"),
+        idem_check=second.task("idempotent check"),
+        idem_apply=second.task("idempotent apply"),
+        before=before,
+        after_check=after_check,
+        after=read(),
+        runs=[first, second],
+    )

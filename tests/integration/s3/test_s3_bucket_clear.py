@@ -29,7 +29,9 @@ def test_prefix_clear_check_apply_idempotent(s3env: S3Env) -> None:
     s3env.start_upload("keep/unfinished.bin")
     args = {"bucket": s3env.bucket, "prefix": "tmp/", "abort_multipart_uploads": True}
 
-    check = run_playbook([{"name": "check", MODULE: args, "check_mode": True}], garage=None, s3=s3env.creds(), diff=True)
+    check = run_playbook(
+        [{"name": "check", MODULE: args, "check_mode": True}], garage=None, s3=s3env.creds(), diff=True
+    )
     assert check.rc == 0, check.output
     predicted = check.task("check")
     assert predicted.changed
@@ -161,7 +163,9 @@ def test_partial_failure_reports_what_is_left_and_a_rerun_finishes(s3env: S3Env,
 def test_one_failed_attempt_is_retried(s3env: S3Env, s3proxy: t.Any) -> None:
     s3env.put_many(f"r/{i}" for i in range(20))
     s3proxy.fault("DeleteObjects", nth=1, times=1, status=503, code="SlowDown", message="injected")
-    r = run_playbook([{"name": "clear", MODULE: {"bucket": s3env.bucket}}], garage=None, s3=s3env.creds(s3_url=s3proxy.url))
+    r = run_playbook(
+        [{"name": "clear", MODULE: {"bucket": s3env.bucket}}], garage=None, s3=s3env.creds(s3_url=s3proxy.url)
+    )
     assert r.rc == 0, r.output
     assert r.task("clear").result["deleted_count"] == 20
     assert s3proxy.calls()["DeleteObjects"] == 2
