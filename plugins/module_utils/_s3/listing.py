@@ -43,6 +43,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import unquote
 from xml.sax.saxutils import unescape
 
+from ansible_collections.cellar.garage.plugins.module_utils._errors import INVALID_RESPONSE, OperationError
 from ansible_collections.cellar.garage.plugins.module_utils._s3.client import DEFAULT_MAX_ATTEMPTS, http_session
 from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import is_connection_error
 
@@ -121,6 +122,13 @@ def pages(
     while True:
         page = fetch({**params, "ContinuationToken": token} if token else params)
         yield page
+        if page.next_token == token:  # a server that does not advance would loop forever
+            if token:
+                raise OperationError(
+                    f"The listing of bucket '{bucket}' does not advance (continuation token {token!r} repeated)",
+                    failure_reason=INVALID_RESPONSE,
+                )
+            return
         token = page.next_token
         if not token:
             return

@@ -118,17 +118,22 @@ def _multipart(
     etags: dict[int, str] = {}
     slots = threading.BoundedSemaphore(max(1, workers))
     lock = threading.Lock()
+    failed = threading.Event()
 
     def send(number: int, data: bytes) -> None:
         try:
             hasher = Hasher(None)
             hasher.update(data)
             md5 = hasher.result().md5
-            response = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
+            with _context(f"upload part {number} of", bucket, key, "object_put_failed"):
+                response = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
             _check_etag(response.get("ETag"), md5, bucket, key, part=number)
             with lock:
                 digests[number] = bytes.fromhex(md5)
                 etags[number] = str(response["ETag"])
+        except BaseException:
+            failed.set()
+            raise
         finally:
             slots.release()
 
@@ -147,9 +152,7 @@ def _multipart(
                         break
                     number += 1
                     futures.append(pool.submit(send, number, data))
-                    if any(f.done() and f.exception() for f in futures):
-                        break
-                    if len(data) < part_size:
+                    if failed.is_set() or len(data) < part_size:
                         break
             for future in futures:
                 future.result()
