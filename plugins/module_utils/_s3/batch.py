@@ -14,6 +14,11 @@ Reusable by any operation that deletes many keys (bucket clear, artifact GC)::
 - The key source is consumed lazily in the calling thread while up to ``workers`` batches are
   being deleted: listing and deleting overlap, and at most ``2 * workers + 1`` batches of keys
   exist at any time, so memory stays bounded whatever the number of keys.
+- Keys are grouped by 1000 (S3's limit per request), and each group is cut in ``workers``
+  requests (125 keys each with 8 workers): Garage deletes the keys of one request one after the
+  other, so one request of 300 keys takes as long as 300 deletes in a row, while 8 requests of
+  38 keys run side by side (measured on 3 nodes: 8.2 s against 1.7 s). For large clears the
+  two ways perform alike; the split also shortens the tail, when the last group runs alone.
 - A key Garage reports as ``NoSuchKey`` is gone, which is what was asked: it counts as deleted
   (Garage before 2.4 reported missing keys that way, later releases report them as deleted).
 - A batch whose request fails (after the client's own retries) counts all its keys as failed,
@@ -155,8 +160,14 @@ def delete_keys(
         ]
         report.add(len(keys) - len(failed), failed)
 
-    report.source_error = run_bounded(rebatch(key_lists, batch_size), delete, workers=workers)
+    report.source_error = run_bounded(spread(key_lists, batch_size, workers), delete, workers=workers)
     return report
+
+
+def spread(key_lists: t.Iterable[t.Sequence[str]], size: int, workers: int) -> t.Iterator[list[str]]:
+    """Groups of at most ``size`` keys, each cut in up to ``workers`` requests of equal size."""
+    for group in rebatch(key_lists, size):
+        yield from chunks(group, max(1, -(-len(group) // max(1, workers))))
 
 
 def abort_uploads(

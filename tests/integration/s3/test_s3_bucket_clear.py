@@ -164,7 +164,9 @@ def test_one_failed_attempt_is_retried(s3env: S3Env, s3proxy: t.Any) -> None:
     s3env.put_many(f"r/{i}" for i in range(20))
     s3proxy.fault("DeleteObjects", nth=1, times=1, status=503, code="SlowDown", message="injected")
     r = run_playbook(
-        [{"name": "clear", MODULE: {"bucket": s3env.bucket}}], garage=None, s3=s3env.creds(s3_url=s3proxy.url)
+        [{"name": "clear", MODULE: {"bucket": s3env.bucket, "workers": 1}}],
+        garage=None,
+        s3=s3env.creds(s3_url=s3proxy.url),
     )
     assert r.rc == 0, r.output
     assert r.task("clear").result["deleted_count"] == 20

@@ -19,16 +19,24 @@ def _keys(n: int, prefix: str = "k") -> list[str]:
     return [f"{prefix}{i:05d}" for i in range(n)]
 
 
-def test_pages_of_any_size_become_batches_of_1000() -> None:
+def test_pages_of_any_size_become_groups_of_1000_cut_for_the_workers() -> None:
     client = mock.MagicMock()
     client.delete_objects.return_value = {}
     report = batch.delete_keys(client, "b", [_keys(700, "a"), _keys(700, "b"), _keys(1, "c")], workers=2)
     sizes = sorted(len(c.kwargs["Delete"]["Objects"]) for c in client.delete_objects.call_args_list)
-    assert sizes == [401, 1000]
-    assert (report.done, report.failed, report.requests, report.errors) == (1401, 0, 2, [])
+    assert sizes == [200, 201, 500, 500]
+    assert (report.done, report.failed, report.requests, report.errors) == (1401, 0, 4, [])
+    sent = [o["Key"] for c in client.delete_objects.call_args_list for o in c.kwargs["Delete"]["Objects"]]
+    assert sorted(sent) == sorted(_keys(700, "a") + _keys(700, "b") + _keys(1, "c"))
     assert all(
         c.kwargs["Delete"]["Quiet"] is True and c.kwargs["Bucket"] == "b" for c in client.delete_objects.call_args_list
     )
+
+
+def test_a_small_clear_keeps_every_worker_busy() -> None:
+    assert [len(c) for c in batch.spread([_keys(300)], 1000, 8)] == [38] * 7 + [34]
+    assert [len(c) for c in batch.spread([_keys(5)], 1000, 8)] == [1] * 5
+    assert [len(c) for c in batch.spread([_keys(2500)], 1000, 1)] == [1000, 1000, 500]
 
 
 def test_per_key_errors_are_counted_and_capped_and_missing_keys_count_as_deleted() -> None:
@@ -36,7 +44,7 @@ def test_per_key_errors_are_counted_and_capped_and_missing_keys_count_as_deleted
     errors = [{"Key": f"k{i:05d}", "Code": "InternalError", "Message": "boom"} for i in range(12)]
     errors.append({"Key": "k00099", "Code": "NoSuchKey", "Message": "gone"})
     client.delete_objects.return_value = {"Errors": errors}
-    report = batch.delete_keys(client, "b", [_keys(100)])
+    report = batch.delete_keys(client, "b", [_keys(100)], workers=1)
     assert (report.done, report.failed) == (88, 12)
     assert len(report.errors) == batch.MAX_ERRORS
     assert report.errors[0] == {"key": "k00000", "code": "InternalError", "message": "boom"}
@@ -45,7 +53,7 @@ def test_per_key_errors_are_counted_and_capped_and_missing_keys_count_as_deleted
 def test_a_failed_request_fails_its_keys_and_the_next_batches_still_run() -> None:
     client = mock.MagicMock()
     client.delete_objects.side_effect = [client_error("InternalError", 500, "down"), {}]
-    report = batch.delete_keys(client, "b", [_keys(1500)], workers=1)
+    report = batch.delete_keys(client, "b", [_keys(1500)], workers=1)  # one worker: whole groups
     assert (report.done, report.failed, report.requests) == (500, 1000, 2)
     assert report.errors[0] == {"key": "k00000", "code": "InternalError", "message": "InternalError: down"}
     assert report.source_error is None

@@ -43,7 +43,11 @@ def test_clear_check_mode_counts_and_deletes_nothing(run_module: RunModule, s3: 
 
 def test_clear_partial_failure(run_module: RunModule, s3: mock.MagicMock) -> None:
     _listing(s3, ["a", "b", "c"])
-    s3.delete_objects.return_value = {"Errors": [{"Key": "b", "Code": "InternalError", "Message": "boom"}]}
+    def delete_objects(**kwargs: t.Any) -> dict[str, t.Any]:
+        keys = [o["Key"] for o in kwargs["Delete"]["Objects"]]
+        return {"Errors": [{"Key": "b", "Code": "InternalError", "Message": "boom"}] if "b" in keys else []}
+
+    s3.delete_objects.side_effect = delete_objects
     result = run_module(garage_bucket_clear, {"bucket": "b", **CREDS})
     assert result["failed"] and result["failure_reason"] == "partial_failure" and result["changed"]
     assert (result["deleted_count"], result["failed_count"]) == (2, 1)
