@@ -43,6 +43,7 @@ def test_clear_check_mode_counts_and_deletes_nothing(run_module: RunModule, s3: 
 
 def test_clear_partial_failure(run_module: RunModule, s3: mock.MagicMock) -> None:
     _listing(s3, ["a", "b", "c"])
+
     def delete_objects(**kwargs: t.Any) -> dict[str, t.Any]:
         keys = [o["Key"] for o in kwargs["Delete"]["Objects"]]
         return {"Errors": [{"Key": "b", "Code": "InternalError", "Message": "boom"}] if "b" in keys else []}
