@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,6 +59,18 @@ def log(*args: t.Any) -> None:
 
 def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def children_cpu() -> float:
+    """CPU seconds of every finished child process (and their waited-for descendants)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Bench:
@@ -136,6 +149,18 @@ class Bench:
             for _ in pool.map(put, range(n)):
                 pass
         return time.monotonic() - started
+
+    def server_cpu(self) -> float:
+        """CPU seconds used so far by the Garage processes of the cluster."""
+        return sum(process_cpu(n.proc.pid) for n in self.g.nodes if n.proc is not None)
+
+    def measured(self, action: t.Callable[[], dict[str, t.Any]]) -> dict[str, t.Any]:
+        """``action()`` plus the client CPU (child processes) and server CPU (Garage) it cost."""
+        client0, server0 = children_cpu(), self.server_cpu()
+        result = action()
+        result["client_cpu"] = children_cpu() - client0
+        result["server_cpu"] = self.server_cpu() - server0
+        return result
 
     def count(self) -> int:
         total = 0
@@ -250,7 +275,7 @@ def main(argv: t.Sequence[str] | None = None) -> int:
                 for round_ in range(args.usage_repeat):
                     order = usage_tools[round_ % len(usage_tools) :] + usage_tools[: round_ % len(usage_tools)]
                     for tool in order:
-                        run = bench.usage(tool)
+                        run = bench.measured(lambda tool=tool: bench.usage(tool))
                         if run["count"] != n:
                             raise RuntimeError(f"{tool} counted {run['count']} objects, not {n}")
                         runs[tool].append(run)
@@ -259,6 +284,8 @@ def main(argv: t.Sequence[str] | None = None) -> int:
                     entry["usage"][tool] = {
                         "median_seconds": statistics.median(r["seconds"] for r in done),
                         "runs": [r["seconds"] for r in done],
+                        "client_cpu": statistics.median(r["client_cpu"] for r in done),
+                        "server_cpu": statistics.median(r["server_cpu"] for r in done),
                         **({"rss_kb": max(r["rss_kb"] for r in done)} if tool == "module" else {}),
                     }
             for tool in clear_tools:
@@ -267,14 +294,18 @@ def main(argv: t.Sequence[str] | None = None) -> int:
                     log(f"N={n}: filled in {entry['fills'][-1]:.1f}s (load {load()})")
                 load_at_start = load()
                 try:
-                    run = bench.clear(tool)
+                    run = bench.measured(lambda tool=tool: bench.clear(tool))
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     run = {"error": str(exc)[:500]}
                 run["load_before"] = load_at_start
                 left = bench.count()
                 run["left"] = left
                 entry["clear"][tool] = run
-                log(f"N={n}: clear {tool} {run.get('seconds', float('nan')):.1f}s, {left} left (load {load_at_start})")
+                nan = float("nan")
+                log(
+                    f"N={n}: clear {tool} {run.get('seconds', nan):.1f}s, {left} left, cpu client "
+                    f"{run.get('client_cpu', nan):.1f}s server {run.get('server_cpu', nan):.1f}s (load {load_at_start})"
+                )
                 if left:  # finish the job so the next tool starts from the same state
                     bench.clear("s5cmd")
                 filled = False
