@@ -35,8 +35,10 @@ A test double (anything that is not a botocore client) gets the plain ``list_obj
 from __future__ import annotations
 
 import dataclasses
+import queue
 import random
 import re
+import threading
 import time
 import typing as t
 import xml.etree.ElementTree as ET
@@ -145,6 +147,111 @@ def key_pages(client: t.Any, bucket: str, prefix: str = "", **kwargs: t.Any) -> 
     for page in pages(client, bucket, prefix, **kwargs):
         if page.objects:
             yield [obj.key for obj in page.objects]
+
+
+#: :func:`scan` splits a prefix into at most this many folders, at most this many levels deep.
+MAX_SPLIT = 256
+MAX_SPLIT_DEPTH = 3
+
+
+def scan(
+    client: t.Any,
+    bucket: str,
+    prefix: str = "",
+    *,
+    workers: int = 4,
+    delimiter: str = "/",
+) -> t.Iterator[Page]:
+    """Every object under ``prefix``, as pages in **no particular order**, several sub-prefixes
+    ("folders") listed at the same time. For callers that only aggregate (usage, counts).
+
+    Listings with ``delimiter`` split the prefix into folders, level by level (at most
+    :data:`MAX_SPLIT_DEPTH` levels, until there are ``workers`` folders): a level whose listing
+    fits in one page is replaced by the objects found directly in it (yielded at once) and its
+    folders. Then ``workers`` threads list the folders, each in full, page by page. A level
+    that does not fit in one page, or that would make more than :data:`MAX_SPLIT` folders, is
+    listed as it is -- a flat bucket of many objects costs one extra request, a bucket of
+    thousands of small folders is not split into thousands of requests.
+
+    Memory: at most ``2 * workers`` pages wait in the queue. Stopping the iteration early stops
+    the threads.
+    """
+    frontier = [prefix]
+    for _depth in range(MAX_SPLIT_DEPTH if workers > 1 else 0):
+        if len(frontier) >= workers:
+            break
+        expanded: list[str] = []
+        for index, level in enumerate(frontier):
+            first = next(pages(client, bucket, level, delimiter=delimiter))
+            room = MAX_SPLIT - len(expanded) - (len(frontier) - index - 1)
+            if first.next_token or len(first.common_prefixes) > room:
+                expanded.append(level)  # listed as it is
+                continue
+            if first.objects:
+                yield Page(first.objects, [], None)
+            expanded.extend(first.common_prefixes)
+        if expanded == frontier:
+            break
+        frontier = expanded
+    if len(frontier) == 1:
+        yield from pages(client, bucket, frontier[0])
+    elif frontier:
+        yield from _parallel(client, bucket, frontier, workers)
+
+
+_DONE = object()
+
+
+def _parallel(client: t.Any, bucket: str, folders: list[str], workers: int) -> t.Iterator[Page]:
+    results: queue.Queue[t.Any] = queue.Queue(maxsize=2 * workers)
+    stop = threading.Event()
+    todo: queue.Queue[str] = queue.Queue()
+    for folder in folders:
+        todo.put(folder)
+
+    def put(item: t.Any) -> bool:
+        while not stop.is_set():
+            try:
+                results.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    folder = todo.get_nowait()
+                except queue.Empty:
+                    return
+                for page in pages(client, bucket, folder):
+                    if not put(page):
+                        return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(exc)
+        finally:
+            put(_DONE)
+
+    threads = [
+        threading.Thread(target=work, name=f"cellar-scan-{i}", daemon=True) for i in range(min(workers, len(folders)))
+    ]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            item = results.get()
+            if item is _DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 def multipart_uploads(client: t.Any, bucket: str, prefix: str = "") -> t.Iterator[UploadEntry]:

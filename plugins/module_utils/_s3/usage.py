@@ -6,7 +6,8 @@
 
 """Objects and bytes under a prefix: the operation behind ``garage_bucket_usage``. No Ansible.
 
-One streaming listing (:mod:`.listing`): memory holds one page plus one counter per group.
+One streaming listing (:func:`.listing.scan`: the folders of the prefix are listed side by side
+when it has a few of them): memory holds a few pages plus one counter per group.
 Counting stops at ``max_objects`` (``truncated: true`` then). With ``group_by_prefix: N`` every
 object is also counted in the group of its first ``N`` path segments after the prefix
 (``logs/2024/`` for ``logs/2024/06/app.log`` with ``N=2``); objects in shallower folders count
@@ -25,6 +26,8 @@ from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import s3
 from ansible_collections.cellar.garage.plugins.module_utils._s3.params import int_param
 
 DEFAULT_MAX_OBJECTS = 100000
+#: Folders listed side by side (see :func:`.listing.scan`).
+SCAN_WORKERS = 4
 USAGE_FAILED = "bucket_usage_failed"
 
 
@@ -80,8 +83,13 @@ def usage(client: t.Any, spec: UsageSpec, *, access_key_id: str | None = None) -
     groups: dict[str, list[int]] = {}
     depth, prefix, delimiter = spec.group_by_prefix, spec.prefix, spec.delimiter
     with s3_context("list objects of", "bucket", spec.bucket, failure_reason=USAGE_FAILED):
-        for page in listing.pages(client, spec.bucket, prefix):
+        for page in listing.scan(client, spec.bucket, prefix, workers=SCAN_WORKERS, delimiter=delimiter):
             entries = page.objects
+            if not entries:
+                continue
+            if count == spec.max_objects:  # full, and here is one more: the totals are lower bounds
+                truncated = True
+                break
             if count + len(entries) > spec.max_objects:
                 entries = entries[: spec.max_objects - count]
                 truncated = True
@@ -93,9 +101,6 @@ def usage(client: t.Any, spec: UsageSpec, *, access_key_id: str | None = None) -
                     group[0] += 1
                     group[1] += entry.size
             if truncated:
-                break
-            if count == spec.max_objects and page.next_token:
-                truncated = True
                 break
     result: dict[str, t.Any] = {
         "bucket": spec.bucket,

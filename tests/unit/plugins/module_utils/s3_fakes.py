@@ -49,3 +49,50 @@ def list_xml(
         f"<MaxKeys>1000</MaxKeys>{encoding}<IsTruncated>{'true' if token else 'false'}</IsTruncated>"
         f"{contents}{common}</ListBucketResult>"
     ).encode()
+
+
+class FakeBucket:
+    """``list_objects_v2`` of a test double over a sorted key list (Prefix, Delimiter, MaxKeys,
+    ContinuationToken = the last key returned), recording every call."""
+
+    def __init__(self, keys: t.Iterable[str], page_size: int = 1000) -> None:
+        self.keys = sorted(keys)
+        self.page_size = page_size
+        self.calls: list[dict[str, t.Any]] = []
+
+    def __call__(self, **params: t.Any) -> dict[str, t.Any]:
+        self.calls.append(params)
+        prefix, delimiter = params.get("Prefix", ""), params.get("Delimiter")
+        after = params.get("ContinuationToken") or params.get("StartAfter") or ""
+        limit = min(int(params.get("MaxKeys", 1000)), self.page_size)
+        contents: list[dict[str, t.Any]] = []
+        prefixes: list[str] = []
+        last = ""
+        for key in self.keys:
+            if not key.startswith(prefix) or key <= after:
+                continue
+            if delimiter and delimiter in key[len(prefix) :]:
+                folder = key[: key.index(delimiter, len(prefix)) + len(delimiter)]
+                if (prefixes and prefixes[-1] == folder) or folder <= after:
+                    continue
+                if len(contents) + len(prefixes) == limit:
+                    return self._answer(contents, prefixes, last)
+                prefixes.append(folder)
+                last = folder + "\U0010ffff"
+                continue
+            if len(contents) + len(prefixes) == limit:
+                return self._answer(contents, prefixes, last)
+            contents.append({"Key": key, "Size": len(key), "ETag": '"e"', "LastModified": "t"})
+            last = key
+        return self._answer(contents, prefixes, None)
+
+    @staticmethod
+    def _answer(contents: list[dict[str, t.Any]], prefixes: list[str], token: str | None) -> dict[str, t.Any]:
+        answer: dict[str, t.Any] = {
+            "Contents": contents,
+            "CommonPrefixes": [{"Prefix": p} for p in prefixes],
+            "IsTruncated": token is not None,
+        }
+        if token is not None:
+            answer["NextContinuationToken"] = token
+        return answer

@@ -145,3 +145,73 @@ def test_a_listing_that_does_not_advance_is_an_error() -> None:
         list(listing.pages(client, "bkt"))
     assert info.value.failure_reason == "invalid_response"
     assert client.list_objects_v2.call_count == 2
+
+
+# --------------------------------------------------------------------------- scan
+
+from tests.unit.plugins.module_utils.s3_fakes import FakeBucket  # noqa: E402
+
+
+def _scan_keys(bucket: FakeBucket, prefix: str = "", workers: int = 3) -> list[str]:
+    client = mock.MagicMock()
+    client.list_objects_v2.side_effect = bucket
+    return sorted(o.key for page in listing.scan(client, "b", prefix, workers=workers) for o in page.objects)
+
+
+HIERARCHY = [f"data/{f:02d}/{i:03d}" for f in range(12) for i in range(25)] + ["data/top.txt", "other/x"]
+
+
+@pytest.mark.parametrize("page_size", [7, 1000])
+@pytest.mark.parametrize("prefix", ["", "data/", "data/03/", "nothing/"])
+def test_scan_finds_exactly_what_the_flat_listing_finds(page_size: int, prefix: str) -> None:
+    bucket = FakeBucket(HIERARCHY, page_size=page_size)
+    expected = sorted(k for k in HIERARCHY if k.startswith(prefix))
+    assert _scan_keys(bucket, prefix) == expected
+
+
+def test_scan_descends_a_single_folder_and_lists_folders_side_by_side() -> None:
+    bucket = FakeBucket([f"root/{k}" for k in HIERARCHY], page_size=1000)
+    assert len(_scan_keys(bucket)) == len(HIERARCHY)
+    delimited = [c for c in bucket.calls if c.get("Delimiter")]
+    assert [c["Prefix"] for c in delimited] == ["", "root/", "root/data/", "root/other/"]
+    assert {c["Prefix"] for c in bucket.calls if not c.get("Delimiter")} == {f"root/data/{f:02d}/" for f in range(12)}
+
+
+def test_scan_of_a_flat_bucket_costs_no_extra_request_when_it_fits_one_page() -> None:
+    bucket = FakeBucket([f"k{i}" for i in range(50)])
+    assert len(_scan_keys(bucket)) == 50
+    assert len(bucket.calls) == 1
+
+
+def test_scan_falls_back_to_the_flat_listing_for_big_levels() -> None:
+    keys = [f"k{i:05d}" for i in range(30)] + [f"f{i:04d}/x" for i in range(listing.MAX_SPLIT + 1)]
+    for bucket in (FakeBucket(keys[:30], page_size=10), FakeBucket(keys)):
+        assert _scan_keys(bucket) == sorted(bucket.keys)
+        assert not any(c.get("Delimiter") for c in bucket.calls[1:])
+
+
+def test_scan_errors_reach_the_caller_and_an_early_stop_stops_the_threads() -> None:
+    bucket = FakeBucket(HIERARCHY)
+    client = mock.MagicMock()
+
+    def failing(**params: t.Any) -> dict[str, t.Any]:
+        if params["Prefix"] == "data/05/":
+            raise client_error("InternalError", 500, "boom")
+        return bucket(**params)
+
+    client.list_objects_v2.side_effect = failing
+    with pytest.raises(Exception, match="boom"):
+        list(listing.scan(client, "b", "data/", workers=2))
+    client.list_objects_v2.side_effect = bucket
+    pages = listing.scan(client, "b", "data/", workers=2)
+    next(pages)
+    pages.close()
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name.startswith("cellar-scan")]
+
+
+def test_scan_with_one_worker_is_the_plain_listing() -> None:
+    bucket = FakeBucket(HIERARCHY)
+    assert _scan_keys(bucket, workers=1) == sorted(HIERARCHY)
+    assert not any(c.get("Delimiter") for c in bucket.calls)

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import usage
+from tests.unit.plugins.module_utils.s3_fakes import FakeBucket
 
 
 @pytest.mark.parametrize(
@@ -32,16 +33,18 @@ def test_group_of(key: str, prefix: str, depth: int, group: str) -> None:
     assert usage.group_of(key, prefix, depth) == group
 
 
-def _client(pages: list[list[tuple[str, int]]], uploads: int = 0) -> mock.MagicMock:
+def _client(keys: list[tuple[str, int]], uploads: int = 0, page_size: int = 2) -> mock.MagicMock:
     client = mock.MagicMock()
-    answers: list[dict[str, t.Any]] = []
-    for i, page in enumerate(pages):
-        last = i == len(pages) - 1
-        answer: dict[str, t.Any] = {"Contents": [{"Key": k, "Size": s} for k, s in page], "IsTruncated": not last}
-        if not last:
-            answer["NextContinuationToken"] = f"t{i}"
-        answers.append(answer)
-    client.list_objects_v2.side_effect = answers
+    bucket = FakeBucket([k for k, _size in keys], page_size=page_size)
+    sizes = dict(keys)
+
+    def list_objects_v2(**params: t.Any) -> dict[str, t.Any]:
+        answer = bucket(**params)
+        for item in answer["Contents"]:
+            item["Size"] = sizes[item["Key"]]
+        return answer
+
+    client.list_objects_v2.side_effect = list_objects_v2
     client.get_paginator.return_value.paginate.return_value = [
         {"Uploads": [{"Key": f"u{i}", "UploadId": str(i)} for i in range(uploads)]}
     ]
@@ -49,7 +52,7 @@ def _client(pages: list[list[tuple[str, int]]], uploads: int = 0) -> mock.MagicM
 
 
 def test_totals_groups_and_uploads() -> None:
-    client = _client([[("a/1", 1), ("a/2", 2)], [("b/1", 4), ("c", 8)]], uploads=2)
+    client = _client([("a/1", 1), ("a/2", 2), ("b/1", 4), ("c", 8)], uploads=2)
     result = usage.usage(client, usage.UsageSpec("bkt", group_by_prefix=1))
     assert (result["count"], result["bytes"], result["truncated"], result["multipart_uploads"]) == (4, 15, False, 2)
     assert result["prefixes"] == [
@@ -60,13 +63,13 @@ def test_totals_groups_and_uploads() -> None:
 
 
 @pytest.mark.parametrize(
-    ("max_objects", "count", "truncated", "requests"), [(3, 3, True, 2), (4, 4, False, 2), (2, 2, True, 1)]
+    ("max_objects", "count", "truncated"), [(3, 3, True), (4, 4, False), (2, 2, True), (9, 4, False)]
 )
-def test_truncation(max_objects: int, count: int, truncated: bool, requests: int) -> None:
-    client = _client([[("a", 1), ("b", 1)], [("c", 1), ("d", 1)]])
+@pytest.mark.parametrize("page_size", [1, 2, 1000])
+def test_truncation(max_objects: int, count: int, truncated: bool, page_size: int) -> None:
+    client = _client([("a", 1), ("b", 1), ("c/1", 1), ("d/1", 1)], page_size=page_size)
     result = usage.usage(client, usage.UsageSpec("bkt", max_objects=max_objects, multipart_uploads=False))
-    assert (result["count"], result["truncated"]) == (count, truncated)
-    assert client.list_objects_v2.call_count == requests
+    assert (result["count"], result["bytes"], result["truncated"]) == (count, count, truncated)
     assert "multipart_uploads" not in result
 
 
