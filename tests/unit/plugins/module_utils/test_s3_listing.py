@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import listing
-from tests.unit.plugins.module_utils.s3_fakes import client_error, list_xml
+from tests.unit.plugins.module_utils.s3_fakes import FakeBucket, client_error, list_xml
 
 WEIRD = "dir/a b&c<d>\u00e9\"'+%20.txt"
 
@@ -148,8 +148,6 @@ def test_a_listing_that_does_not_advance_is_an_error() -> None:
 
 
 # --------------------------------------------------------------------------- scan
-
-from tests.unit.plugins.module_utils.s3_fakes import FakeBucket  # noqa: E402
 
 
 def _scan_keys(bucket: FakeBucket, prefix: str = "", workers: int = 3) -> list[str]:
