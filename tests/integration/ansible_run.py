@@ -23,6 +23,10 @@
   ``module_defaults`` for ``group/cellar.garage.openbao`` the same way.
 - ``BAO_*`` / ``VAULT_*`` variables of the calling environment are not passed on (tests set
   them through ``env`` when they test the fallbacks).
+- ``s3`` (optional): S3 connection values (``s3_url``, ``access_key_id``, ``secret_access_key``,
+  ``region``, ...) given to every task through
+  ``module_defaults: {group/cellar.garage.garage_s3: {...}}``, next to the admin defaults (see
+  :class:`S3Credentials`); ``run_adhoc`` passes them as ``GARAGE_S3_*`` environment variables.
 - The real ``ansible-playbook`` of the running venv is used with the repository's
   ``ansible.cfg``; each task result is recorded by ``callback_plugins/cellar_results.py``.
 """
@@ -45,6 +49,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 ACTION_GROUP = "group/cellar.garage.garage"
 OPENBAO_ACTION_GROUP = "group/cellar.garage.openbao"
+S3_ACTION_GROUP = "group/cellar.garage.garage_s3"
 DEFAULT_TIMEOUT = 600
 
 
@@ -142,6 +147,54 @@ class PlaybookResult:
         return self
 
 
+@dataclasses.dataclass(frozen=True)
+class S3Credentials:
+    """S3 connection values for the ``garage_s3`` action group (``repr`` hides the secret)."""
+
+    s3_url: str
+    access_key_id: str
+    secret_access_key: str = dataclasses.field(repr=False)
+    region: str = "garage"
+
+    def defaults(self) -> dict[str, str]:
+        return {
+            "s3_url": self.s3_url,
+            "access_key_id": self.access_key_id,
+            "secret_access_key": self.secret_access_key,
+            "region": self.region,
+        }
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "GARAGE_S3_URL": self.s3_url,
+            "GARAGE_S3_ACCESS_KEY_ID": self.access_key_id,
+            "GARAGE_S3_SECRET_ACCESS_KEY": self.secret_access_key,
+            "GARAGE_S3_REGION": self.region,
+        }
+
+
+S3Like = t.Union[S3Credentials, t.Mapping[str, t.Any], None]
+
+
+def _s3_defaults(s3: S3Like) -> dict[str, t.Any]:
+    if s3 is None:
+        return {}
+    if isinstance(s3, S3Credentials):
+        return s3.defaults()
+    return dict(s3)
+
+
+def _group_defaults(garage: GarageLike | None, s3: S3Like) -> dict[str, dict[str, t.Any]]:
+    groups: dict[str, dict[str, t.Any]] = {}
+    admin = _connection_defaults(garage)
+    if admin:
+        groups[ACTION_GROUP] = admin
+    s3_values = _s3_defaults(s3)
+    if s3_values:
+        groups[S3_ACTION_GROUP] = s3_values
+    return groups
+
+
 def _is_play(item: t.Any) -> bool:
     return isinstance(item, dict) and (
         "hosts" in item or "import_playbook" in item or "ansible.builtin.import_playbook" in item
@@ -164,7 +217,7 @@ def _openbao_defaults(openbao: OpenBaoLike | None) -> dict[str, t.Any]:
 
 
 def build_plays(
-    tasks_or_plays: t.Any, garage: GarageLike | None, openbao: OpenBaoLike | None = None
+    tasks_or_plays: t.Any, garage: GarageLike | None, openbao: OpenBaoLike | None = None, s3: S3Like = None
 ) -> list[dict[str, t.Any]]:
     """The list of plays the helper would run (exposed for tests of the helper itself)."""
     if isinstance(tasks_or_plays, str):
@@ -172,15 +225,17 @@ def build_plays(
     if isinstance(tasks_or_plays, dict):
         tasks_or_plays = [tasks_or_plays]
     items = list(tasks_or_plays or [])
-    groups = {ACTION_GROUP: _connection_defaults(garage), OPENBAO_ACTION_GROUP: _openbao_defaults(openbao)}
-    groups = {name: values for name, values in groups.items() if values}
+    groups = _group_defaults(garage, s3)
+    openbao_values = _openbao_defaults(openbao)
+    if openbao_values:
+        groups[OPENBAO_ACTION_GROUP] = openbao_values
     if items and all(_is_play(i) for i in items):
         plays = [dict(p) for p in items]
         for play in plays:
             if "hosts" in play and groups:
                 md = dict(play.get("module_defaults") or {})
-                for name, values in groups.items():
-                    md.setdefault(name, values)
+                for group, values in groups.items():
+                    md.setdefault(group, values)
                 play["module_defaults"] = md
         return plays
     if any(_is_play(i) for i in items):
@@ -193,12 +248,16 @@ def build_plays(
         "tasks": items,
     }
     if groups:
-        play["module_defaults"] = groups
+        play["module_defaults"] = dict(groups)
     return [play]
 
 
 def _environment(workdir: Path, results_file: Path, env: t.Mapping[str, str | None] | None) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "GARAGE_ADMIN_", "BAO_", "VAULT_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANSIBLE_", "GARAGE_ADMIN_", "GARAGE_S3_", "BAO_", "VAULT_"))
+    }
     base.update(
         {
             "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
@@ -277,6 +336,7 @@ def run_playbook(
     *,
     garage: GarageLike | None,
     openbao: OpenBaoLike | None = None,
+    s3: S3Like = None,
     check: bool = False,
     diff: bool = False,
     verbosity: int = 0,
@@ -291,7 +351,7 @@ def run_playbook(
     ``env`` entries override the environment (``None`` removes a variable). ``inventory`` is a
     path, a YAML-able dict, or ``None`` for a local ``localhost``.
     """
-    plays = build_plays(tasks_or_plays, garage, openbao)
+    plays = build_plays(tasks_or_plays, garage, openbao, s3)
     text = yaml.safe_dump(plays, sort_keys=False)
     with tempfile.TemporaryDirectory(prefix="cellar-run-") as tmp:
         workdir = Path(tmp)
@@ -314,6 +374,7 @@ def run_adhoc(
     args: t.Mapping[str, t.Any] | str | None = None,
     *,
     garage: GarageLike | None,
+    s3: S3Credentials | None = None,
     check: bool = False,
     diff: bool = False,
     verbosity: int = 0,
@@ -324,7 +385,8 @@ def run_adhoc(
     """Run ``ansible <host> -m <module> -a <args>`` the way a user at a shell would.
 
     Ad-hoc commands have no module_defaults, so the connection comes from the environment
-    (``GARAGE_ADMIN_URL`` / ``GARAGE_ADMIN_TOKEN``) as documented for users. ``args`` given as
+    (``GARAGE_ADMIN_URL`` / ``GARAGE_ADMIN_TOKEN``, and ``GARAGE_S3_*`` with ``s3``) as documented
+    for users. ``args`` given as
     a dict are passed as JSON.
     """
     with tempfile.TemporaryDirectory(prefix="cellar-adhoc-") as tmp:
@@ -337,5 +399,7 @@ def run_adhoc(
         full_env: dict[str, str | None] = {}
         if garage is not None:
             full_env.update({"GARAGE_ADMIN_URL": garage.admin_url, "GARAGE_ADMIN_TOKEN": garage.admin_token})
+        if s3 is not None:
+            full_env.update(s3.environment())
         full_env.update(env or {})
         return _run(cmd, _environment(workdir, results_file, full_env), results_file, timeout, "")

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.integration.ansible_run import ACTION_GROUP, build_plays, run_adhoc, run_playbook
+from tests.integration.ansible_run import (
+    ACTION_GROUP,
+    S3_ACTION_GROUP,
+    S3Credentials,
+    build_plays,
+    run_adhoc,
+    run_playbook,
+)
 
 
 @dataclasses.dataclass
@@ -25,6 +32,22 @@ def test_tasks_become_one_localhost_play_with_connection_defaults() -> None:
     assert play["module_defaults"] == {
         ACTION_GROUP: {"admin_url": "http://127.0.0.1:1", "admin_token": "test-token-not-a-secret-0123456789"}
     }
+
+
+def test_s3_credentials_add_the_garage_s3_group_next_to_the_admin_one() -> None:
+    creds = S3Credentials("http://127.0.0.1:2", "GKabc", "not-a-real-secret")
+    plays = build_plays([{"name": "t", "ansible.builtin.debug": {"msg": "x"}}], FakeGarage(), creds)
+    defaults = plays[0]["module_defaults"]
+    assert set(defaults) == {ACTION_GROUP, S3_ACTION_GROUP}
+    assert defaults[S3_ACTION_GROUP] == {
+        "s3_url": "http://127.0.0.1:2",
+        "access_key_id": "GKabc",
+        "secret_access_key": "not-a-real-secret",
+        "region": "garage",
+    }
+    assert "not-a-real-secret" not in repr(creds)
+    only_s3 = build_plays([{"hosts": "all", "tasks": []}], None, {"s3_url": "http://x:1"})
+    assert only_s3[0]["module_defaults"] == {S3_ACTION_GROUP: {"s3_url": "http://x:1"}}
 
 
 def test_plays_keep_their_own_module_defaults() -> None:

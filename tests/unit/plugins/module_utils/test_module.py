@@ -374,9 +374,7 @@ def test_admin_and_openbao_together(capsys: pytest.CaptureFixture[str], monkeypa
 def run_body(
     capsys: pytest.CaptureFixture[str], value: t.Callable[[], t.Any], *, diff: bool = False, what: str | None = None
 ) -> tuple[int, dict[str, t.Any]]:
-    return run_module(
-        {"admin_token": TOKEN, "_ansible_diff": diff}, lambda m: m.run(value, what=what), capsys
-    )
+    return run_module({"admin_token": TOKEN, "_ansible_diff": diff}, lambda m: m.run(value, what=what), capsys)
 
 
 def test_run_exits_with_an_outcome_and_its_diff(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ def client_error(code: str, status: int, message: str = "boom") -> ClientError:
 @pytest.mark.parametrize(
     ("exc", "cause", "s3_code"),
     [
-        (client_error("NoSuchBucket", 404), "bucket_missing", "NoSuchBucket"),
+        (client_error("NoSuchBucket", 404), "bucket_not_found", "NoSuchBucket"),
         (client_error("AccessDenied", 403), "access_denied", "AccessDenied"),
         (client_error("SignatureDoesNotMatch", 403), "access_denied", "SignatureDoesNotMatch"),
         (client_error("InternalError", 500), "server_error", "InternalError"),

@@ -63,6 +63,15 @@ WRITE_METHODS = (
     "put_object",
     "delete_object",
     "delete_objects",
+    "copy_object",
+    "create_multipart_upload",
+    "upload_part",
+    "complete_multipart_upload",
+    "abort_multipart_upload",
+    "put_bucket_cors",
+    "delete_bucket_cors",
+    "put_bucket_lifecycle_configuration",
+    "delete_bucket_lifecycle",
 )
 
 
