@@ -1,8 +1,8 @@
 """Root conftest: registers the shared fixtures for every suite.
 
 ``garage``, ``garage_fresh`` and ``garage_factory`` come from
-``tests/fixtures/garage.py`` (the Garage stand-in, or real Garage when
-``GARAGE_BIN`` is set).
+``tests/fixtures/garage.py`` (real Garage clusters on loopback, with a fault proxy in
+front; see its docstring).
 """
 
 from __future__ import annotations
