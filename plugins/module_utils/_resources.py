@@ -100,10 +100,7 @@ def reference_problem(
     if bucket_id is not None and not is_bucket_id(bucket_id):
         return f"Invalid bucket id '{bucket_id}': expected 64 lowercase hexadecimal characters"
     if access_key_id is not None and not is_key_id(access_key_id):
-        return (
-            f"Invalid access key id '{access_key_id}': expected 'GK' followed by 24 lowercase "
-            "hexadecimal characters"
-        )
+        return f"Invalid access key id '{access_key_id}': expected 'GK' followed by 24 lowercase hexadecimal characters"
     if access_key_name is not None and not access_key_name.strip():
         return "access_key_name must not be empty"
     return None

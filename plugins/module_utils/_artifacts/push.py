@@ -24,11 +24,9 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime as _dt
-import getpass
-import socket
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._artifacts import coordination, manifest, paths, retention
+from ansible_collections.cellar.garage.plugins.module_utils._artifacts import coordination, manifest, options, retention
 from ansible_collections.cellar.garage.plugins.module_utils._artifacts.store import Store
 from ansible_collections.cellar.garage.plugins.module_utils._errors import (
     MISSING_DEPENDENCY,
@@ -40,14 +38,6 @@ from ansible_collections.cellar.garage.plugins.module_utils._s3 import transfer
 from ansible_collections.cellar.garage.plugins.module_utils._sizes import parse_size
 
 DEFAULT_GC_WAIT = 600
-
-
-def default_actor() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,25 +57,8 @@ class PushSpec:
     gc_wait: float
 
 
-def common_problems(params: t.Mapping[str, t.Any]) -> tuple[str, dict[str, int | None], list[str]]:
-    """``(prefix, class durations, problems)`` from the options every artifact module shares."""
+def spec_from_params(params: t.Mapping[str, t.Any], table: t.Mapping[str, int | None]) -> PushSpec:
     problems: list[str] = []
-    prefix = ""
-    try:
-        prefix = paths.normalize_prefix(params.get("prefix"))
-    except ValueError as exc:
-        problems.append(str(exc))
-    table = dict(retention.DEFAULT_DURATIONS)
-    try:
-        table = retention.durations(params.get("retention_durations"))
-    except retention.RetentionError as exc:
-        problems.append(f"retention_durations: {exc}")
-    return prefix, table, problems
-
-
-def spec_from_params(params: t.Mapping[str, t.Any]) -> PushSpec:
-    prefix, table, problems = common_problems(params)
-    del prefix
     files: list[tuple[str, str]] = []
     src = list(params.get("src") or [])
     if not src:
@@ -139,7 +112,7 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> PushSpec:
         retention_class=retention_class,
         algorithm=algorithm,
         durations=table,
-        actor=str(params.get("actor") or default_actor()),
+        actor=options.actor(params),
         workers=workers,
         part_size=part_size,
         threshold=threshold,

@@ -336,9 +336,7 @@ class GarageAdminClient(HttpClient):
                 endpoint=name,
                 may_have_landed=True,
             )
-        return GarageConnectionError(
-            f"Cannot reach Garage admin API at {self.admin_url}: {description}", endpoint=name
-        )
+        return GarageConnectionError(f"Cannot reach Garage admin API at {self.admin_url}: {description}", endpoint=name)
 
     # ------------------------------------------------------------------ core
 
