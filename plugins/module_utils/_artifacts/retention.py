@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import re
 import typing as t
 
@@ -95,6 +96,7 @@ def timestamp(when: _dt.datetime) -> str:
     return format_timestamp(when.replace(microsecond=0))
 
 
+@functools.lru_cache(maxsize=4096)
 def epoch(value: str) -> float:
     return parse_timestamp(value).timestamp()
 

@@ -130,7 +130,9 @@ def test_dedup_across_packages(art: ArtifactEnv, tmp_path: Path) -> None:
 def test_damage_is_detected_by_fetch_and_verify(art: ArtifactEnv, tmp_path: Path) -> None:
     files = {"a.txt": b"alpha" * 100, "b.txt": b"bravo" * 100, "c.txt": b"charlie"}
     src = write_tree(tmp_path / "src", files)
-    r = art.run([{"name": "push", PUSH: art.args(src=[str(src)], name="d", producer="ci", retention_class="transient")}])
+    r = art.run(
+        [{"name": "push", PUSH: art.args(src=[str(src)], name="d", producer="ci", retention_class="transient")}]
+    )
     assert r.rc == 0, r.output
     package_id = r.task("push").result["package_id"]
     clean = art.run([{"name": "verify", VERIFY: art.args()}])
@@ -146,7 +148,11 @@ def test_damage_is_detected_by_fetch_and_verify(art: ArtifactEnv, tmp_path: Path
         [
             {"name": "fresh", FETCH: {**fetch, "dest": str(tmp_path / "fresh")}, "ignore_errors": True},
             {"name": "existing", FETCH: {**fetch, "dest": str(existing)}, "ignore_errors": True},
-            {"name": "corrupt only", FETCH: {**fetch, "dest": str(existing), "paths": ["b.txt"]}, "ignore_errors": True},
+            {
+                "name": "corrupt only",
+                FETCH: {**fetch, "dest": str(existing), "paths": ["b.txt"]},
+                "ignore_errors": True,
+            },
             {"name": "verify", VERIFY: art.args(), "ignore_errors": True},
             {"name": "verify report", VERIFY: art.args(package_id=package_id, fail_on_damage=False)},
         ]
