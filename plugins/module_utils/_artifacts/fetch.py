@@ -22,6 +22,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+import time
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._artifacts import manifest, paths, reading
@@ -127,6 +128,13 @@ def _conflict(dest: str, relative: str) -> str | None:
 
 
 def fetch(store: Store, spec: FetchSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
+    """See the module docstring; the result carries ``duration_seconds``."""
+    started = time.monotonic()
+    outcome = _fetch(store, spec, dry_run=dry_run, access_key_id=access_key_id)
+    return outcome.with_result(duration_seconds=round(time.monotonic() - started, 3))
+
+
+def _fetch(store: Store, spec: FetchSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
     store.check(access_key_id)
     package = reading.load(store, spec.package_id, spec.durations)
     document = package.manifest

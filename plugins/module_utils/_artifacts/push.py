@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime as _dt
+import time
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._artifacts import coordination, manifest, options, retention
@@ -140,6 +141,13 @@ def package_view(document: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
+    """See the module docstring; the result carries ``duration_seconds``."""
+    started = time.monotonic()
+    outcome = _push(store, spec, dry_run=dry_run, access_key_id=access_key_id)
+    return outcome.with_result(duration_seconds=round(time.monotonic() - started, 3))
+
+
+def _push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
     entries = manifest.hash_files(spec.files, spec.algorithm, workers=min(4, spec.workers))
     created_at = retention.timestamp(_dt.datetime.now(_dt.timezone.utc))
     document = manifest.build(
