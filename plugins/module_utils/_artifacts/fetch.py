@@ -224,7 +224,7 @@ def _download_all(
     def one(digest: str) -> str:
         staged = os.path.join(directory, paths.split_digest(digest)[1])
         key = store.blob_key(digest)
-        hasher = manifest.new_hasher(algorithm)
+        hasher = None if algorithm == "sha256" else manifest.new_hasher(algorithm)
         try:
             got = store.download(key, staged, hasher=hasher)
         except OperationError as exc:
@@ -236,7 +236,7 @@ def _download_all(
                     details={"package_id": spec.package_id, "digest": digest, "key": key, "paths": users[digest]},
                 ) from None
             raise
-        actual = f"{algorithm}:{hasher.hexdigest()}"
+        actual = f"{algorithm}:{got.sha256 if hasher is None else hasher.hexdigest()}"
         if got.size != sizes[digest] or actual != digest:
             raise OperationError(
                 f"Blob {digest} of package {spec.package_id} ({', '.join(users[digest][:3])}) is corrupt: read "

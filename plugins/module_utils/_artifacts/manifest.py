@@ -122,7 +122,6 @@ class FileEntry:
     size: int
     media_type: str
     digest: str  # <algorithm>:<hex>
-    md5: str = dataclasses.field(default="", compare=False)  # hex, for Content-MD5; not in the manifest
 
     def to_dict(self) -> dict[str, t.Any]:
         return {"path": self.path, "size": self.size, "media_type": self.media_type, "digest": self.digest}
@@ -247,10 +246,9 @@ def media_type(path: str) -> str:
     return guessed or DEFAULT_MEDIA_TYPE
 
 
-def hash_file(local: str, algorithm: str) -> tuple[str, int, str]:
-    """``(<algorithm>:<hex>, size, md5 hex)`` of a local file, in one read (1 MiB chunks)."""
+def hash_file(local: str, algorithm: str) -> tuple[str, int]:
+    """``(<algorithm>:<hex>, size)`` of a local file, read in 1 MiB chunks."""
     hasher = new_hasher(algorithm)
-    md5 = hashlib.md5(usedforsecurity=False)
     size = 0
     with open(local, "rb") as handle:
         while True:
@@ -258,9 +256,8 @@ def hash_file(local: str, algorithm: str) -> tuple[str, int, str]:
             if not block:
                 break
             hasher.update(block)
-            md5.update(block)
             size += len(block)
-    return f"{algorithm}:{hasher.hexdigest()}", size, md5.hexdigest()
+    return f"{algorithm}:{hasher.hexdigest()}", size
 
 
 def hash_files(files: t.Sequence[tuple[str, str]], algorithm: str, *, workers: int = 4) -> list[FileEntry]:
@@ -268,8 +265,8 @@ def hash_files(files: t.Sequence[tuple[str, str]], algorithm: str, *, workers: i
 
     def one(item: tuple[str, str]) -> FileEntry:
         relative, local = item
-        digest, size, md5 = hash_file(local, algorithm)
-        return FileEntry(relative, size, media_type(relative), digest, md5)
+        digest, size = hash_file(local, algorithm)
+        return FileEntry(relative, size, media_type(relative), digest)
 
     if workers <= 1 or len(files) <= 1:
         return [one(item) for item in files]

@@ -6,8 +6,7 @@
 
 """Push: local files -> one package (blobs first, retention state, manifest last). No Ansible.
 
-1. Hash every file locally (one read per file: the content digest and the MD5 the server
-   checks the upload against).
+1. Hash every file locally (one read per file).
 2. Build the manifest; its identity gives the package id. A manifest already stored under that
    id means the package exists: nothing is written (``changed=false``).
 3. Write an intent naming every blob and the package, wait for collectors running now
@@ -218,7 +217,7 @@ def _push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | N
 
 
 def _missing(store: Store, keys: t.Mapping[str, str], blobs: t.Mapping[str, manifest.FileEntry]) -> list[str]:
-    heads = store.head_many(keys)
+    heads = store.head_blobs(keys)
     return sorted(keys[key] for key, head in heads.items() if head is None or head.size != blobs[keys[key]].size)
 
 
@@ -257,9 +256,7 @@ def _upload(
     large = [e for e in entries if e.size > spec.threshold]
 
     def put(entry: manifest.FileEntry) -> None:
-        store.upload_blob(
-            entry.digest, local[entry.digest], content_type=entry.media_type, md5=entry.md5, threshold=spec.threshold
-        )
+        store.upload_blob(entry.digest, local[entry.digest], content_type=entry.media_type, threshold=spec.threshold)
 
     if small:
         with concurrent.futures.ThreadPoolExecutor(spec.workers, thread_name_prefix="cellar-push") as pool:

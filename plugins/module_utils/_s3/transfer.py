@@ -255,6 +255,7 @@ class Downloaded:
     etag: str
     size: int
     md5: str
+    sha256: str = ""
 
 
 def download(
@@ -311,7 +312,7 @@ def download(
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    return Downloaded(etag, digest.size, digest.md5)
+    return Downloaded(etag, digest.size, digest.md5, digest.sha256)
 
 
 def _existing_mode(path: str) -> int | None:
