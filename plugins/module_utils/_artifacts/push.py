@@ -147,7 +147,9 @@ def push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | No
 
 
 def _push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
+    clock = _Phases()
     entries = manifest.hash_files(spec.files, spec.algorithm, workers=min(4, spec.workers))
+    clock.done("hash")
     created_at = retention.timestamp(_dt.datetime.now(_dt.timezone.utc))
     document = manifest.build(
         files=entries,
@@ -198,7 +200,9 @@ def _push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | N
     data = manifest.encode(document)
     with coordination.Intent(store, kind="push", blobs=blobs, packages=[package_id]) as intent:
         coordination.wait_for_collectors(store, intent, timeout=spec.gc_wait)
+        clock.done("intent")
         missing = _missing(store, keys, blobs)
+        clock.done("check")
         try:
             _upload(store, spec, [blobs[d] for d in missing], local, intent)
         except OperationError as exc:
@@ -206,14 +210,32 @@ def _push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | N
             exc.details.setdefault("package_id", package_id)
             raise
         state = retention.initial_state(package_id, created_at, spec.retention_class, spec.durations, spec.actor)
+        clock.done("upload")
         store.put(store.retention_key(package_id), manifest.encode(state))
         store.put(store.manifest_key(package_id), data)
+    clock.done("manifest")
     return Outcome(
         before=absent(),
         after=after,
-        result=_result(package_id, manifest.digest_of_bytes(data), created_at, blobs, missing),
+        result={
+            **_result(package_id, manifest.digest_of_bytes(data), created_at, blobs, missing),
+            "phases": clock.phases,
+        },
         warnings=tuple(warnings),
     )
+
+
+class _Phases:
+    """Seconds spent in each phase of a push (reported as ``phases``: where the time goes)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.phases[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _missing(store: Store, keys: t.Mapping[str, str], blobs: t.Mapping[str, manifest.FileEntry]) -> list[str]:
@@ -243,6 +265,11 @@ def _result(
     }
 
 
+#: Large files uploaded at the same time (each with its own parts in flight): bounds memory to
+#: LARGE_AT_ONCE * (part workers + 1) * part_size.
+LARGE_AT_ONCE = 2
+
+
 def _upload(
     store: Store,
     spec: PushSpec,
@@ -250,17 +277,28 @@ def _upload(
     local: t.Mapping[str, str],
     intent: coordination.Intent,
 ) -> None:
-    """Small blobs ``workers`` at a time; large ones one after the other, their parts in parallel
-    (memory stays under ``(workers + 1) * part_size``)."""
+    """Small blobs ``workers`` at a time and, alongside, large ones LARGE_AT_ONCE at a time with
+    their parts in parallel (memory stays under ``LARGE_AT_ONCE * 5 * part_size``)."""
     small = [e for e in entries if e.size <= spec.threshold]
-    large = [e for e in entries if e.size > spec.threshold]
+    large = sorted((e for e in entries if e.size > spec.threshold), key=lambda e: -e.size)
+    part_workers = max(1, min(4, spec.workers // 2))
 
-    def put(entry: manifest.FileEntry) -> None:
+    def put_small(entry: manifest.FileEntry) -> None:
         store.upload_blob(entry.digest, local[entry.digest], content_type=entry.media_type, threshold=spec.threshold)
 
-    if small:
-        with concurrent.futures.ThreadPoolExecutor(spec.workers, thread_name_prefix="cellar-push") as pool:
-            futures = [pool.submit(put, e) for e in small]
+    def put_large(entry: manifest.FileEntry) -> None:
+        store.upload_blob(
+            entry.digest,
+            local[entry.digest],
+            content_type=entry.media_type,
+            part_size=spec.part_size,
+            threshold=spec.threshold,
+            workers=part_workers,
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(spec.workers, thread_name_prefix="cellar-push") as pool:
+        with concurrent.futures.ThreadPoolExecutor(LARGE_AT_ONCE, thread_name_prefix="cellar-push-large") as big:
+            futures = [big.submit(put_large, e) for e in large] + [pool.submit(put_small, e) for e in small]
             try:
                 for future in concurrent.futures.as_completed(futures):
                     future.result()
@@ -269,13 +307,3 @@ def _upload(
                 for future in futures:
                     future.cancel()
                 raise
-    for entry in large:
-        store.upload_blob(
-            entry.digest,
-            local[entry.digest],
-            content_type=entry.media_type,
-            part_size=spec.part_size,
-            threshold=spec.threshold,
-            workers=min(spec.workers, 8),
-        )
-        intent.refresh_if_due()
