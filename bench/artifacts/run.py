@@ -103,7 +103,8 @@ class Bench(S3Bench):
                  "retention_class": "transient"},
             )  # fmt: skip
             result = run.pop("result")
-            run.update(package_id=result["package_id"], uploaded=result["upload"]["count"], changed=result["changed"])
+            run.update(package_id=result["package_id"], uploaded=result["upload"]["count"], changed=result["changed"],
+                       phases=result.get("phases"))  # fmt: skip
             return run
         if tool == "s5cmd":
             return self.timed([str(BIN / "s5cmd"), "--endpoint-url", self.url, "cp", f"{src}/", url])

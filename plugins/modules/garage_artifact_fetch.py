@@ -110,6 +110,11 @@ bytes_written:
   returned: success
   type: int
   sample: 1048576
+duration_seconds:
+  description: Seconds the module spent (Ansible's own start-up not included).
+  returned: success
+  type: float
+  sample: 4.2
 failure_reason:
   description:
     - On failure, why, as a stable code.

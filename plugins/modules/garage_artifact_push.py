@@ -187,6 +187,16 @@ reused:
   returned: success
   type: dict
   sample: {count: 41, bytes: 1048576}
+duration_seconds:
+  description: Seconds the module spent (hashing included, Ansible's own start-up not).
+  returned: success
+  type: float
+  sample: 12.3
+phases:
+  description: Seconds per phase of a push that wrote something (hash, intent, check, upload, manifest).
+  returned: when a package was written
+  type: dict
+  sample: {hash: 1.2, intent: 0.05, check: 0.1, upload: 10.4, manifest: 0.05}
 failure_reason:
   description:
     - On failure, why, as a stable code.

@@ -12,7 +12,9 @@
    system), ``workers`` at a time, each one checked against its digest and size.
 4. Only when every file is verified are they moved into place: into a new ``dest`` by one
    rename of the whole tree, into an existing ``dest`` file by file (``rename`` each). A failure
-   before that removes the staging directory and leaves ``dest`` as it was.
+   before that removes the staging directory and leaves ``dest`` as it was. Like Ansible's own
+   ``atomic_move``, files are renamed into place, not fsynced one by one (measured: fsyncing
+   each of 500 files cost 1.5-2 s of a 6 s fetch).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._artifacts import manifest, paths, reading
+from ansible_collections.cellar.garage.plugins.module_utils._artifacts.push import Phases
 from ansible_collections.cellar.garage.plugins.module_utils._artifacts.store import Store
 from ansible_collections.cellar.garage.plugins.module_utils._errors import (
     MISSING_DEPENDENCY,
@@ -135,9 +138,11 @@ def fetch(store: Store, spec: FetchSpec, *, dry_run: bool, access_key_id: str | 
 
 
 def _fetch(store: Store, spec: FetchSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
+    phases = Phases()
     store.check(access_key_id)
     package = reading.load(store, spec.package_id, spec.durations)
     document = package.manifest
+    phases.done("manifest")
     algorithm = document["algorithm"]
     if algorithm == "blake3" and not manifest.blake3_available():
         raise OperationError(
@@ -160,6 +165,7 @@ def _fetch(store: Store, spec: FetchSpec, *, dry_run: bool, access_key_id: str |
         if found != entry["digest"]:
             todo.append(entry)
     after = {f["path"]: f["digest"] for f in files}
+    phases.done("compare")
     result = {
         "package_id": spec.package_id,
         "manifest_digest": package.manifest_digest,
@@ -172,11 +178,13 @@ def _fetch(store: Store, spec: FetchSpec, *, dry_run: bool, access_key_id: str |
     after_view = present({"dest": spec.dest, "files": after})
     if not todo or dry_run:
         return Outcome(before=before_view, after=after_view if todo else before_view, result=result)
-    _materialize(store, spec, algorithm, todo)
-    return Outcome(before=before_view, after=after_view, result=result)
+    _materialize(store, spec, algorithm, todo, phases)
+    return Outcome(before=before_view, after=after_view, result={**result, "phases": phases.phases})
 
 
-def _materialize(store: Store, spec: FetchSpec, algorithm: str, todo: t.Sequence[t.Mapping[str, t.Any]]) -> None:
+def _materialize(
+    store: Store, spec: FetchSpec, algorithm: str, todo: t.Sequence[t.Mapping[str, t.Any]], phases: Phases
+) -> None:
     fresh = not os.path.exists(spec.dest)
     if fresh:
         parent = os.path.dirname(spec.dest)
@@ -186,6 +194,7 @@ def _materialize(store: Store, spec: FetchSpec, algorithm: str, todo: t.Sequence
         staging = tempfile.mkdtemp(prefix=".cellar-fetch-", dir=spec.dest)
     try:
         staged = _download_all(store, spec, algorithm, todo, os.path.join(staging, "blobs"))
+        phases.done("download")
         if fresh:
             tree = os.path.join(staging, "tree")
             _place(todo, staged, tree)
@@ -203,6 +212,7 @@ def _materialize(store: Store, spec: FetchSpec, algorithm: str, todo: t.Sequence
                 ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    phases.done("place")
 
 
 def _umask() -> int:
@@ -226,7 +236,7 @@ def _download_all(
         key = store.blob_key(digest)
         hasher = None if algorithm == "sha256" else manifest.new_hasher(algorithm)
         try:
-            got = store.download(key, staged, hasher=hasher)
+            got = store.download(key, staged, hasher=hasher, durable=False)
         except OperationError as exc:
             if exc.details.get("status") == 404:
                 raise OperationError(

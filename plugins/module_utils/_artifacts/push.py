@@ -147,7 +147,7 @@ def push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | No
 
 
 def _push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
-    clock = _Phases()
+    clock = Phases()
     entries = manifest.hash_files(spec.files, spec.algorithm, workers=min(4, spec.workers))
     clock.done("hash")
     created_at = retention.timestamp(_dt.datetime.now(_dt.timezone.utc))
@@ -225,7 +225,7 @@ def _push(store: Store, spec: PushSpec, *, dry_run: bool, access_key_id: str | N
     )
 
 
-class _Phases:
+class Phases:
     """Seconds spent in each phase of a push (reported as ``phases``: where the time goes)."""
 
     def __init__(self) -> None:

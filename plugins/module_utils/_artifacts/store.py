@@ -189,8 +189,8 @@ class Store:
             known_md5=md5,
         )
 
-    def download(self, key: str, dest: str, *, hasher: t.Any) -> transfer.Downloaded:
-        return transfer.download(self.client, self.bucket, key, dest, hasher=hasher)
+    def download(self, key: str, dest: str, *, hasher: t.Any, durable: bool = True) -> transfer.Downloaded:
+        return transfer.download(self.client, self.bucket, key, dest, hasher=hasher, durable=durable)
 
     def delete(self, key: str) -> None:
         with s3_context("delete", "object", key, failure_reason="artifact_delete_failed"):

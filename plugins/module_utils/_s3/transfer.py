@@ -259,13 +259,22 @@ class Downloaded:
 
 
 def download(
-    client: t.Any, bucket: str, key: str, dest: str, *, mode: int | None = None, hasher: t.Any = None
+    client: t.Any,
+    bucket: str,
+    key: str,
+    dest: str,
+    *,
+    mode: int | None = None,
+    hasher: t.Any = None,
+    durable: bool = True,
 ) -> Downloaded:
     """Stream ``bucket/key`` into ``dest`` atomically (see the module docstring).
 
     :param mode: permissions of ``dest``; default: those of the file it replaces, else
         ``0o666 & ~umask`` like any new file.
     :param hasher: hashlib-like object fed with every chunk written (the caller checks it).
+    :param durable: fsync the file and its directory (``False``: only the atomic rename, like
+        Ansible's own ``atomic_move``; for a caller that renames the file again anyway).
     """
     extra_hasher = hasher
     directory = os.path.dirname(os.path.abspath(dest)) or "."
@@ -288,7 +297,8 @@ def download(
                 finally:
                     body.close()
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         digest = hasher.result()
         expected_size = response.get("ContentLength")
         if isinstance(expected_size, int) and expected_size != digest.size:
@@ -307,7 +317,8 @@ def download(
             )
         os.chmod(temp, mode if mode is not None else _default_mode())
         os.replace(temp, dest)
-        _fsync_dir(directory)
+        if durable:
+            _fsync_dir(directory)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
