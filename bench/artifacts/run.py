@@ -123,7 +123,7 @@ class Bench(S3Bench):
                 "garage_artifact_fetch",
                 {"bucket": BUCKET, "prefix": prefix, "package_id": package_id, "dest": str(dest)},
             )
-            run.pop("result")
+            run["phases"] = run.pop("result").get("phases")
             return run
         if tool == "s5cmd":
             return self.timed([str(BIN / "s5cmd"), "--endpoint-url", self.url, "cp", f"s3://{BUCKET}/{prefix}/*",
