@@ -107,7 +107,7 @@ options:
       - Seconds to wait for a running garbage collection to finish before failing with
         RV(failure_reason=gc_in_progress).
     type: int
-    default: 600
+    default: 900
 notes:
   - Files are read as they are when the task runs; do not change them while it runs.
   - File permissions, owners and empty directories are not part of a package.
@@ -234,7 +234,7 @@ ARGUMENT_SPEC = {
     "workers": {"type": "int", "default": 16},
     "part_size": {"type": "str", "default": "8MiB"},
     "multipart_threshold": {"type": "str", "default": "8MiB"},
-    "gc_wait": {"type": "int", "default": 600},
+    "gc_wait": {"type": "int", "default": 900},
 }
 
 

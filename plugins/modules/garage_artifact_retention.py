@@ -74,7 +74,7 @@ options:
     description:
       - Seconds to wait for a running garbage collection before failing with RV(failure_reason=gc_in_progress).
     type: int
-    default: 600
+    default: 900
 notes:
   - Two changes of the same package at the same moment are not merged; the last write wins (Garage has no
     conditional writes).
@@ -167,7 +167,7 @@ ARGUMENT_SPEC = {
     "release_hold": {"type": "str"},
     "reason": {"type": "str"},
     "actor": {"type": "str"},
-    "gc_wait": {"type": "int", "default": 600},
+    "gc_wait": {"type": "int", "default": 900},
 }
 
 

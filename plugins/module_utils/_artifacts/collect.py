@@ -121,8 +121,8 @@ def collect(store: Store, spec: GcSpec, *, dry_run: bool, access_key_id: str | N
         decision = decide(store, spec, store.server_now())
         return Outcome(before=_view(decision), after=_view(None), result=_result(decision, skipped=False))
     lock = coordination.Lock(store)
-    others = lock.acquire()
     try:
+        others = lock.acquire()
         if others:
             return Outcome.unchanged(
                 _view(None),
@@ -137,7 +137,7 @@ def collect(store: Store, spec: GcSpec, *, dry_run: bool, access_key_id: str | N
         try:
             lock.release()
         except OperationError:
-            pass  # a stale lock stops nobody for longer than LOCK_TTL
+            pass  # a lock left behind stops writers for LOCK_TTL at most
     return Outcome(before=_view(decision), after=_view(None), result=_result(decision, skipped=False))
 
 
@@ -190,7 +190,7 @@ class RetentionSpec:
     hold: str | None = None
     release_hold: str | None = None
     reason: str | None = None
-    gc_wait: float = 600
+    gc_wait: float = 900
 
 
 def retention_spec_from_params(
@@ -243,7 +243,7 @@ def retention_spec_from_params(
         hold=params.get("hold"),
         release_hold=params.get("release_hold"),
         reason=params.get("reason"),
-        gc_wait=float(600 if params.get("gc_wait") is None else int(params["gc_wait"])),
+        gc_wait=float(900 if params.get("gc_wait") is None else int(params["gc_wait"])),
     )
 
 

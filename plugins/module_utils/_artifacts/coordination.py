@@ -86,16 +86,24 @@ class Intent:
             # The run failed already; a leftover intent only protects blobs until INTENT_TTL.
 
 
-def live_locks(store: Store, now: float, *, exclude: str | None = None) -> dict[str, float]:
-    """``{key: modified}`` of the collectors' locks younger than LOCK_TTL."""
-    found: dict[str, float] = {}
+def locks(store: Store, now: float, *, exclude: str | None = None) -> tuple[dict[str, float], list[str]]:
+    """``({key: modified} of live locks, [keys of stale locks])`` (stale: older than LOCK_TTL)."""
+    live: dict[str, float] = {}
+    stale: list[str] = []
     for entry in store.list_area(paths.GC):
         if entry.key == exclude:
             continue
         modified = parse_time(entry.last_modified)
         if now - modified < gc.LOCK_TTL:
-            found[entry.key] = modified
-    return found
+            live[entry.key] = modified
+        else:
+            stale.append(entry.key)
+    return live, stale
+
+
+def live_locks(store: Store, now: float, *, exclude: str | None = None) -> dict[str, float]:
+    """``{key: modified}`` of the collectors' locks younger than LOCK_TTL."""
+    return locks(store, now, exclude=exclude)[0]
 
 
 def wait_for_collectors(store: Store, intent: Intent, *, timeout: float) -> float:
@@ -136,9 +144,13 @@ class Lock:
         self.written = time.monotonic()
 
     def acquire(self) -> dict[str, float]:
-        """Write the lock, then list the others: returns the other live locks (empty: go ahead)."""
+        """Write the lock, then list the others: returns the other live locks (empty: go ahead).
+        Locks left by collectors that died (stale) are deleted."""
         self.write()
-        return live_locks(self.store, self.store.server_now(), exclude=self.key)
+        live, stale = locks(self.store, self.store.server_now(), exclude=self.key)
+        for key in stale:
+            self.store.delete(key)
+        return live
 
     def keep_alive(self) -> None:
         """Between two steps: refresh the lock, or stop when it may have been taken for stale."""

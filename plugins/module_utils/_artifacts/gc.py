@@ -46,8 +46,8 @@ INTENT_TTL = 3600
 INTENT_REFRESH = 300
 #: A collector's lock not refreshed for this long belongs to a collector that died; a live
 #: collector refreshes it every LOCK_REFRESH and stops deleting past LOCK_TTL / 2.
-LOCK_TTL = 900
-LOCK_REFRESH = 60
+LOCK_TTL = 300
+LOCK_REFRESH = 30
 
 
 @dataclasses.dataclass(frozen=True)

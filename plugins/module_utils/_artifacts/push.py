@@ -37,7 +37,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outc
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import transfer
 from ansible_collections.cellar.garage.plugins.module_utils._sizes import parse_size
 
-DEFAULT_GC_WAIT = 600
+DEFAULT_GC_WAIT = 900
 
 
 @dataclasses.dataclass(frozen=True)
