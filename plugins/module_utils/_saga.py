@@ -145,9 +145,7 @@ class Saga:
                 undo.run()
             except Exception as undo_exc:  # noqa: BLE001 - recorded, the other undos still run
                 status[name] = "undo_failed"
-                manual.append(
-                    {"step": name, **undo.resource, "action": undo.description, "error": describe(undo_exc)}
-                )
+                manual.append({"step": name, **undo.resource, "action": undo.description, "error": describe(undo_exc)})
             else:
                 status[name] = "undone"
                 undone.append(undo.done_text)

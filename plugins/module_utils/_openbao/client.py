@@ -292,9 +292,7 @@ class OpenBaoClient(HttpClient):
         """The secret's latest (or given) version; ``None`` when it does not exist, or that version
         is deleted or destroyed."""
         try:
-            answer = self.request(
-                "GET", _kv_path(mount, "data", path), name="kv read", query={"version": version}
-            )
+            answer = self.request("GET", _kv_path(mount, "data", path), name="kv read", query={"version": version})
         except OpenBaoNotFound:
             return None
         payload = (answer or {}).get("data") or {}

@@ -128,6 +128,36 @@ def _keep_text(value: str) -> str:
     return value
 
 
+def unsigned_payload_with_md5(client: t.Any) -> t.Any:
+    """Let ``client`` send ``UNSIGNED-PAYLOAD`` instead of hashing the body for the signature
+    when the request carries ``Content-MD5`` (``PutObject``/``UploadPart`` with ``send_md5``).
+
+    Over plain HTTP botocore otherwise reads and sha256-hashes every body once more just to sign
+    it. Garage checks the body against the (signed) ``Content-MD5`` header and refuses a mismatch,
+    so the integrity check stays; it is what botocore itself does over HTTPS when a checksum is
+    present. Registered once per client; returns ``client``. No effect on a test double.
+    """
+    try:
+        from botocore.client import BaseClient
+        from botocore.config import Config
+    except ImportError:  # pragma: no cover
+        return client
+    if not isinstance(client, BaseClient) or getattr(client, "_cellar_unsigned_md5", False):
+        return client
+    events = client.meta.events
+    base = client.meta.config
+    patched = base.merge(Config(s3={**(base.s3 or {}), "payload_signing_enabled": False}))
+
+    def unsigned(request: t.Any, **_kwargs: t.Any) -> None:
+        if "Content-MD5" in request.headers:
+            request.context["client_config"] = patched
+
+    for operation in ("PutObject", "UploadPart"):
+        events.register(f"before-sign.s3.{operation}", unsigned)
+    client._cellar_unsigned_md5 = True
+    return client
+
+
 def http_session(client: t.Any) -> t.Any | None:
     """The HTTP session (``botocore.httpsession.URLLib3Session``) a real boto3 client sends with.
 

@@ -16,11 +16,16 @@
 - :func:`download` streams the object into a temporary file next to ``dest``, checks it
   against the ETag (single-part ETags are MD5s; multipart ones are checked through the part
   count and size), fsyncs it and renames it over ``dest``: readers see the old file or the new
-  one, never half of one.
+  one, never half of one. A caller may pass a ``hasher`` (hashlib-like) fed with every chunk, to
+  check another digest of the same bytes without reading the file again.
+- ``send_md5=True`` adds ``Content-MD5`` to every ``PutObject`` / ``UploadPart``: Garage then
+  refuses a body that does not match (``BadDigest``) instead of storing it; the MD5 is the one
+  computed anyway for the ETag check (or ``known_md5``, when the caller already hashed the file).
 """
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -75,21 +80,36 @@ def upload_file(
     part_size: int = DEFAULT_PART_SIZE,
     threshold: int = DEFAULT_THRESHOLD,
     workers: int = DEFAULT_WORKERS,
+    send_md5: bool = False,
+    known_md5: str | None = None,
 ) -> Uploaded:
-    """Upload a local file: ``PutObject`` up to ``threshold`` bytes, multipart above."""
+    """Upload a local file: ``PutObject`` up to ``threshold`` bytes, multipart above.
+
+    :param send_md5: send ``Content-MD5`` so that the server checks the body (module docstring).
+    :param known_md5: the file's hex MD5 if the caller has it (saves one read of the file).
+    """
     size = os.path.getsize(path)
     if size <= threshold:
         with open(path, "rb") as handle:
-            hasher = Hasher(None)
-            for block in iter(lambda: handle.read(READ_CHUNK), b""):
-                hasher.update(block)
-            expected = hasher.result().md5
-            handle.seek(0)
+            expected = known_md5
+            if expected is None:
+                hasher = Hasher(None)
+                for block in iter(lambda: handle.read(READ_CHUNK), b""):
+                    hasher.update(block)
+                expected = hasher.result().md5
+                handle.seek(0)
+            headers = {**extra, "ContentMD5": _b64(expected)} if send_md5 else extra
             with _context("upload", bucket, key, "object_put_failed"):
-                response = client.put_object(Bucket=bucket, Key=key, Body=handle, **extra)
+                response = client.put_object(Bucket=bucket, Key=key, Body=handle, **headers)
         _check_etag(response.get("ETag"), expected, bucket, key)
         return Uploaded(expected, size, 0)
-    return _multipart(client, bucket, key, path, size, extra=extra, part_size=part_size, workers=workers)
+    return _multipart(
+        client, bucket, key, path, size, extra=extra, part_size=part_size, workers=workers, send_md5=send_md5
+    )
+
+
+def _b64(hex_md5: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_md5)).decode("ascii")
 
 
 def effective_part_size(size: int, part_size: int) -> int:
@@ -110,6 +130,7 @@ def _multipart(
     extra: t.Mapping[str, t.Any],
     part_size: int,
     workers: int,
+    send_md5: bool = False,
 ) -> Uploaded:
     part_size = effective_part_size(size, part_size)
     with _context("start a multipart upload of", bucket, key, "object_put_failed"):
@@ -126,7 +147,10 @@ def _multipart(
             hasher.update(data)
             md5 = hasher.result().md5
             with _context(f"upload part {number} of", bucket, key, "object_put_failed"):
-                response = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
+                checked = {"ContentMD5": _b64(md5)} if send_md5 else {}
+                response = client.upload_part(
+                    Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data, **checked
+                )
             _check_etag(response.get("ETag"), md5, bucket, key, part=number)
             with lock:
                 digests[number] = bytes.fromhex(md5)
@@ -231,14 +255,28 @@ class Downloaded:
     etag: str
     size: int
     md5: str
+    sha256: str = ""
 
 
-def download(client: t.Any, bucket: str, key: str, dest: str, *, mode: int | None = None) -> Downloaded:
+def download(
+    client: t.Any,
+    bucket: str,
+    key: str,
+    dest: str,
+    *,
+    mode: int | None = None,
+    hasher: t.Any = None,
+    durable: bool = True,
+) -> Downloaded:
     """Stream ``bucket/key`` into ``dest`` atomically (see the module docstring).
 
     :param mode: permissions of ``dest``; default: those of the file it replaces, else
         ``0o666 & ~umask`` like any new file.
+    :param hasher: hashlib-like object fed with every chunk written (the caller checks it).
+    :param durable: fsync the file and its directory (``False``: only the atomic rename, like
+        Ansible's own ``atomic_move``; for a caller that renames the file again anyway).
     """
+    extra_hasher = hasher
     directory = os.path.dirname(os.path.abspath(dest)) or "."
     if mode is None:
         mode = _existing_mode(dest)
@@ -253,11 +291,14 @@ def download(client: t.Any, bucket: str, key: str, dest: str, *, mode: int | Non
                 try:
                     for block in iter(lambda: body.read(READ_CHUNK), b""):
                         hasher.update(block)
+                        if extra_hasher is not None:
+                            extra_hasher.update(block)
                         handle.write(block)
                 finally:
                     body.close()
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         digest = hasher.result()
         expected_size = response.get("ContentLength")
         if isinstance(expected_size, int) and expected_size != digest.size:
@@ -276,12 +317,13 @@ def download(client: t.Any, bucket: str, key: str, dest: str, *, mode: int | Non
             )
         os.chmod(temp, mode if mode is not None else _default_mode())
         os.replace(temp, dest)
-        _fsync_dir(directory)
+        if durable:
+            _fsync_dir(directory)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    return Downloaded(etag, digest.size, digest.md5)
+    return Downloaded(etag, digest.size, digest.md5, digest.sha256)
 
 
 def _existing_mode(path: str) -> int | None:
