@@ -4,9 +4,9 @@
 """Helpers shared by the bucket-side integration tests (test_bucket*.py, test_bad_input.py).
 
 ``quartet`` runs one module task through the shared check / apply / idempotence helper
-(``tests/integration/quartet.py``), with an out-of-band read (the Admin API through
-``garage.admin``, never the module under test) before, after the check run, and at the end.
-It costs one ansible-playbook run.
+(``tests/integration/quartet.py``), with an out-of-band read (Garage's Admin API straight to
+the node through ``garage.admin``, never the module under test) before, after the check run,
+and at the end. It costs one ansible-playbook run.
 """
 
 from __future__ import annotations
@@ -47,12 +47,16 @@ def create_bucket_oob(garage: t.Any, name: str, **update: t.Any) -> dict[str, t.
     return t.cast(dict, info)
 
 
-def perms_of(info: dict[str, t.Any] | None, key_id: str) -> dict[str, bool] | None:
-    """A key's flags in a GetBucketInfo answer, None when the key is not listed."""
+def perms_of(info: dict[str, t.Any] | None, key_id: str) -> dict[str, bool]:
+    """A key's flags in a GetBucketInfo answer.
+
+    Garage 2.1 and later do not list a key that has no permission on the bucket (2.0 listed it
+    with three false flags): a key that is not listed has all three flags false.
+    """
     for k in (info or {}).get("keys") or []:
         if k["accessKeyId"] == key_id:
             return {f: bool(k["permissions"].get(f)) for f in ("read", "write", "owner")}
-    return None
+    return {"read": False, "write": False, "owner": False}
 
 
 class Read(t.NamedTuple):

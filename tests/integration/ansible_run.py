@@ -1,7 +1,7 @@
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run real ``ansible-playbook`` / ``ansible`` against a Garage (stand-in or real) from tests.
+"""Run real ``ansible-playbook`` / ``ansible`` against a real Garage cluster from tests.
 
     from tests.integration.ansible_run import run_playbook, run_adhoc
 

@@ -22,8 +22,8 @@ def layout_oob(g: t.Any) -> dict[str, t.Any]:
 def effective_staged(layout: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     """stagedRoleChanges that are real changes.
 
-    Real Garage hides a staged removal of a node that has no role (staging a node's current
-    "no role" clears its staged change); the stand-in still lists it. Such an entry changes
+    Garage after 2.3 hides a staged removal of a node that has no role (staging a node's current
+    "no role" clears its staged change); earlier releases still list it. Such an entry changes
     nothing on apply, so it is not counted here.
     """
     roles = {r["id"] for r in layout.get("roles") or []}

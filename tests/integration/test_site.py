@@ -5,9 +5,9 @@
 
 - site.yml passes ``--syntax-check`` with inventories/local and inventories/gamma;
 - ``ansible-inventory`` reads both inventories into the documented shape (gamma: 6 storage
-  nodes and 1 gateway in 3 zones; local: the stand-in's node1..node3);
+  nodes and 1 gateway in 3 zones; local: the demo cluster's node1..node3);
 - playbooks/provision.yml + playbooks/manifest.yml with inventories/local, against a private
-  stand-in: check -> apply -> idempotent check -> idempotent apply, each verified out of band
+  real Garage cluster: check -> apply -> idempotent check -> idempotent apply, each verified out of band
   (check mode writes nothing, the apply creates exactly the declared estate), diff asserted,
   new secrets stored 0600 and never shown.
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.fixtures.garage import canonical
 from tests.integration.ansible_run import REPO_ROOT, _bin, run_playbook
 
 LOCAL = REPO_ROOT / "inventories" / "local"
@@ -151,7 +152,7 @@ def _oob_estate(garage: t.Any) -> dict[str, t.Any]:
     status, tlist = garage.admin("ListAdminTokens")
     assert status == 200, tlist
     tokens = {tok["name"]: tok for tok in tlist if tok.get("id")}
-    return {"buckets": buckets, "keys": keys, "tokens": tokens}
+    return canonical({"buckets": buckets, "keys": keys, "tokens": tokens})
 
 
 def _bucket(oob: dict[str, t.Any], name: str) -> dict[str, t.Any]:
