@@ -155,14 +155,20 @@ class PgBackRest:
         probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
         euid: int | None = None,
         user: str | None = None,
+        connect: t.Callable[[str, int, float], None] | None = None,
     ) -> None:
         self._run = run
+        self._connect = connect or tcp_probe
         self.executable = executable
         self.config_file = config_file
         self.run_as = run_as or None
         self.probe_timeout = probe_timeout
         self._euid = os.geteuid() if euid is None else euid
         self._user = user
+
+    def reachable(self, host: str, port: int) -> None:
+        """Raise ``repository_unreachable`` at once when nothing accepts a TCP connection at ``host:port``."""
+        self._connect(host, port, self.probe_timeout)
 
     # ------------------------------------------------------------------ argv
 
@@ -403,7 +409,8 @@ def repository_error(
         f"Failed to read stanza '{stanza}' in repository repo{repo}{where}: {summary(status.message)} -- {advice}",
         failure_reason=reason,
         changed=changed,
-        details={"status": status.view(), "pgbackrest_message": status.message},
+        details={"status": {"code": status.code, "message": summary(status.message)},
+                 "pgbackrest_message": status.message},  # fmt: skip
     )
 
 

@@ -39,7 +39,7 @@ def read(client: cli.PgBackRest, *, stanza: str | None, repo: int | None) -> lis
     A stanza that does not exist is not an error here (status 1): callers decide."""
     endpoint = configured_endpoint(client, repo or 1, stanza)
     if endpoint is not None:
-        cli.tcp_probe(endpoint[0], endpoint[1], client.probe_timeout)
+        client.reachable(endpoint[0], endpoint[1])
     raw = client.info(stanza, repo=repo, io_timeout=client.probe_timeout)
     label = f"https://{endpoint[0]}:{endpoint[1]}" if endpoint else None
     for entry in raw:

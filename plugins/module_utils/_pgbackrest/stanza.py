@@ -291,7 +291,7 @@ def _stanza_view(spec: StanzaSpec, exists: bool) -> dict[str, t.Any]:
 
 def probe(client: cli.PgBackRest, spec: StanzaSpec, *, config_file: str | None = None) -> cli.Status:
     """TCP connect, then ``info`` with a short io-timeout; raises a typed error for a broken repository."""
-    cli.tcp_probe(spec.endpoint, spec.port, client.probe_timeout)
+    client.reachable(spec.endpoint, spec.port)
     info = client.info(spec.stanza, repo=spec.repo, config_file=config_file, io_timeout=client.probe_timeout)
     status = cli.repo_status(info, spec.stanza, spec.repo)
     return cli.raise_for_status(status, stanza=spec.stanza, repo=spec.repo, endpoint=spec.endpoint_label)
