@@ -148,8 +148,10 @@ class Env:
         }
 
     def run(self, plays: t.Any, *, check: bool = False, verbosity: int = 0, extra: t.Any = None) -> PlaybookResult:
+        began = time.monotonic()
         result = run_playbook(plays, garage=None, inventory=self.inventory(), extra_vars=extra, check=check,
                               diff=True, verbosity=verbosity)  # fmt: skip
+        print(f"\nansible-playbook: {len(result.results)} task results in {time.monotonic() - began:.1f}s")
         self.outputs.append(result.stdout + result.stderr)
         return result
 
@@ -405,10 +407,13 @@ def test_wrong_ca_wrong_secret_and_unreachable_fail_fast(env: Env, pg: PgCluster
                     "-keyout", os.path.join(env.work, "other-ca.key"), "-out", other_ca, "-days", "2",
                     "-subj", "/CN=not the front's CA"], check=True, capture_output=True)  # fmt: skip
     os.chmod(other_ca, 0o644)
+    front_ca = os.path.join(env.work, "front-ca.pem")  # the CA directory is private to the controller user
+    shutil.copyfile(env.ca_file, front_ca)
+    os.chmod(front_ca, 0o644)
     config = f"{env.work}/etc/faults.conf"
     wrong_secret = "0" * 64
     base = {"stanza": "faults", "pg_path": pg.data, "s3_url": env.s3_url, "s3_bucket": "pgbr-faults",
-            "s3_key": key_id, "s3_key_secret": secret, "ca_file": env.ca_file, "config_file": config,
+            "s3_key": key_id, "s3_key_secret": secret, "ca_file": front_ca, "config_file": config,
             "run_check": False}  # fmt: skip
     cases = {
         "wrong CA": {**base, "ca_file": other_ca},
@@ -427,9 +432,9 @@ def test_wrong_ca_wrong_secret_and_unreachable_fail_fast(env: Env, pg: PgCluster
     result = env.run(tasks_play(env, tasks), verbosity=3)
     assert result.rc == 0, result.output
     reasons = {name: result.task(name).result.get("failure_reason") for name in cases}
-    assert reasons == {"wrong CA": "repository_tls_failed", "wrong secret": "repository_credentials_refused",
-                       "unreachable": "repository_unreachable", "plain HTTP": "invalid_input"}  # fmt: skip
     messages = {name: result.task(name).result["msg"] for name in cases}
+    assert reasons == {"wrong CA": "repository_tls_failed", "wrong secret": "repository_credentials_refused",
+                       "unreachable": "repository_unreachable", "plain HTTP": "invalid_input"}, messages  # fmt: skip
     assert "unable to verify certificate" in messages["wrong CA"] and "ca_file" in messages["wrong CA"]
     assert "Invalid signature" in messages["wrong secret"] and "s3_key_secret" in messages["wrong secret"]
     assert "Connection refused" in messages["unreachable"]

@@ -51,7 +51,7 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> BackupSpec:
         max_age = parse_duration(raw_age if raw_age is not None else "")
     except TimestampError as exc:
         raise InputError(f"max_age: {exc}") from None
-    repo = int(params.get("repo") or 1)
+    repo = 1 if params.get("repo") is None else int(params["repo"])
     if not 1 <= repo <= 256:
         raise InputError(f"repo must be from 1 to 256, got {repo}")
     return BackupSpec(stanza, backup_type, max_age, str(raw_age), repo, params.get("start_fast"))

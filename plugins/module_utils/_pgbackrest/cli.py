@@ -352,6 +352,11 @@ def classify(message: str) -> tuple[str, str]:
     http = _HTTP_STATUS.search(message)
     status = int(http.group(1)) if http else None
     if status is None:
+        if "CA certificate location" in message or "unable to load CA" in message:
+            return REPOSITORY_TLS_FAILED, (
+                "pgBackRest cannot read ca_file as the database user; check that it exists and that run_as may "
+                "read it (and the directories above it)"
+            )
         if _TLS_HOSTNAME in message:
             return REPOSITORY_TLS_FAILED, (
                 "the host name of s3_url is not in the endpoint's certificate; use a name the certificate lists "

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import os
 import re
 import typing as t
 from urllib.parse import urlsplit
@@ -198,7 +199,7 @@ def spec_from_params(params: t.Mapping[str, t.Any], *, run_as: str | None) -> St
     stanza = str(params.get("stanza") or "").strip()
     if not STANZA_RE.match(stanza) or stanza == "global":
         raise InputError(f"stanza '{stanza}' must be 1 to 64 letters, digits, '.', '_' or '-' (and not 'global')")
-    repo = int(params.get("repo") or 1)
+    repo = 1 if params.get("repo") is None else int(params["repo"])
     if not 1 <= repo <= 256:
         raise InputError(f"repo must be from 1 to 256, got {repo}")
     verify_tls = bool(params.get("verify_tls", True))
@@ -238,6 +239,9 @@ def spec_from_params(params: t.Mapping[str, t.Any], *, run_as: str | None) -> St
         pg["pg1-socket-path"] = str(params["pg_socket_path"])
     if params.get("pg_user"):
         pg["pg1-user"] = str(params["pg_user"])
+    ca_file = params.get("ca_file") or None
+    if ca_file and not os.path.isfile(ca_file):
+        raise InputError(f"ca_file {ca_file} does not exist on this host")
     owner = params.get("owner") or run_as or "root"
     group = params.get("group")
     files.user_ids(owner, group)  # unknown user or group: refused now
@@ -254,7 +258,7 @@ def spec_from_params(params: t.Mapping[str, t.Any], *, run_as: str | None) -> St
         uri_style=str(params.get("s3_uri_style") or "path"),
         repo_path=repo_path,
         verify_tls=verify_tls,
-        ca_file=params.get("ca_file") or None,
+        ca_file=ca_file,
         retention=retention,
         cipher_type=cipher_type or None,
         cipher_pass=cipher_pass or None,

@@ -83,6 +83,8 @@ def test_repo_status_reads_the_repository_not_the_exit_code() -> None:
 
 @pytest.mark.parametrize(("message", "reason", "advice"), [
     (UNTRUSTED, cli.REPOSITORY_TLS_FAILED, "ca_file"),
+    ("[CryptoError] unable to set user-defined CA certificate location: [2147483661] no details available",
+     cli.REPOSITORY_TLS_FAILED, "run_as may read it"),
     ("[CryptoError] unable to find hostname '127.0.0.1' in certificate common name or subject alternative names",
      cli.REPOSITORY_TLS_FAILED, "IP addresses"),
     ("[ServiceError] TLS error [1:167772427] wrong version number", cli.REPOSITORY_TLS_FAILED, "TLS front"),
