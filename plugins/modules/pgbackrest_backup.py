@@ -17,7 +17,7 @@ description:
   - When there is one, nothing is done (RV(ignore:changed=false)). Otherwise runs C(pgbackrest backup --type=<type>)
     and returns the new backup.
   - pgBackRest takes a full backup instead of a differential or incremental one when no full backup exists to build
-    on; RV(backup.type) reports what was taken.
+    on; the C(type) of RV(backup) reports what was taken.
 author:
   - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:

@@ -414,8 +414,10 @@ def repository_error(
         f"Failed to read stanza '{stanza}' in repository repo{repo}{where}: {summary(status.message)} -- {advice}",
         failure_reason=reason,
         changed=changed,
-        details={"status": {"code": status.code, "message": summary(status.message)},
-                 "pgbackrest_message": status.message},  # fmt: skip
+        details={
+            "status": {"code": status.code, "message": summary(status.message)},
+            "pgbackrest_message": status.message,
+        },
     )
 
 

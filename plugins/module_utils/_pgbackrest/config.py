@@ -91,7 +91,7 @@ def parse(text: str) -> list[Line]:
             section = match.group(1).strip()
             lines.append(Line(raw, section, header=True))
         elif stripped and not stripped.startswith("#") and "=" in stripped:
-            key, _, value = stripped.partition("=")
+            key, value = stripped.split("=", 1)
             lines.append(Line(raw, section, key.strip(), value.strip()))
         else:
             lines.append(Line(raw, section))

@@ -112,7 +112,8 @@ def test_view_masks_secrets_and_marks_a_secret_this_run_writes() -> None:
 
 
 def test_repo_endpoint_reads_global_and_the_stanza_override() -> None:
-    text = "[global]\nrepo1-type=s3\nrepo1-s3-endpoint=a.example\nrepo1-storage-port=3443\n[main]\nrepo1-s3-endpoint=b\n"
+    text = ("[global]\nrepo1-type=s3\nrepo1-s3-endpoint=a.example\nrepo1-storage-port=3443\n"
+            "[main]\nrepo1-s3-endpoint=b\n")
     assert config.repo_endpoint(text, 1) == ("a.example", 3443)
     assert config.repo_endpoint(text, 1, "main") == ("b", 3443)
     assert config.repo_endpoint(text, 2) is None

@@ -41,7 +41,8 @@ def test_stanza_failure_names_the_cause_without_the_secret(tmp_path: Path) -> No
     fake = FakePgBackRest()
     fake.repo_error = FORBIDDEN
     conf = tmp_path / "pgbackrest.conf"
-    result = run_module(pgbackrest_stanza, stanza_args(conf), clients={"pgbackrest": fake.client(config_file=str(conf))})
+    clients = {"pgbackrest": fake.client(config_file=str(conf))}
+    result = run_module(pgbackrest_stanza, stanza_args(conf), clients=clients)
     assert result["failed"] and result["failure_reason"] == "repository_credentials_refused"
     assert "Invalid signature" in result["msg"] and SECRET not in json.dumps(result)
     assert result["status"]["code"] == 99 and not conf.exists()
