@@ -94,7 +94,7 @@ class LookupModule(LookupBase):
             for term in terms:
                 path = str(term).strip().strip("/")
                 stored = kv.read_values(client, mount, path, [field] if field else [])
-                data = t.cast(dict, stored.data)  # type: ignore[type-arg]
+                data = t.cast("dict[str, t.Any]", stored.data)
                 values.append(data[field] if field else data)
         except OperationError as exc:
             message = f"cellar.garage.openbao_kv: {exc.message} (failure_reason: {exc.failure_reason})"

@@ -124,7 +124,7 @@ options:
             type: raw
   local_aliases:
     description:
-      - Local aliases: a bucket name in one key's namespace.
+      - "Local aliases: a bucket name in one key's namespace."
     type: list
     elements: dict
     default: []
@@ -290,7 +290,7 @@ RETURN = r"""
 changes:
   description:
     - The changes of this run (in check mode, of a real run), per kind, in the order they are applied.
-    - Each is C({resource, action}) with RV(changes.keys[].action) V(create), V(update) or V(delete).
+    - Each is C({resource, action}) with C(action) V(create), V(update) or V(delete).
   returned: always
   type: dict
   contains:

@@ -18,7 +18,6 @@ from unittest import mock
 
 import pytest
 from ansible.module_utils.common import warnings as _warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._argspec import ArgumentSpec
 from ansible_collections.cellar.garage.plugins.module_utils._errors import OperationError, api_context
@@ -39,6 +38,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._options import (
     connection_argspec,
 )
 from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome, present
+from tests.unit.compat import patch_module_args
 
 TOKEN = "unit-module-token-Xy7"
 

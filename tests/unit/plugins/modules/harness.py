@@ -30,9 +30,9 @@ import typing as t
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
+from tests.unit.compat import patch_module_args
 
 UNIT_ADMIN_TOKEN = "unit-test-admin-token"
 
