@@ -48,7 +48,7 @@ from tests.fixtures.garage import GarageCluster, start_cluster
 from tests.fixtures.openbao import OpenBaoServer
 from tests.fixtures.postgres import PgCluster, as_postgres, chown_tree, pg_workdir, require_pg, stop_all
 from tests.integration._secret_checks import assert_no_secrets
-from tests.integration.ansible_run import REPO_ROOT, PlaybookResult, run_playbook
+from tests.integration.ansible_run import REPO_ROOT, PlaybookResult, _bin, run_playbook
 
 STANZA = "demo"
 BUCKET = "pgbr-repo"
@@ -446,3 +446,11 @@ def test_wrong_ca_wrong_secret_and_unreachable_fail_fast(env: Env, pg: PgCluster
     assert not os.path.exists(config)
     assert_no_secrets(result.stdout + result.stderr, [secret, wrong_secret, env.garage.admin_token],
                       marker="wrong secret took")
+
+
+@pytest.mark.parametrize("inventory", ["inventories/local", "inventories/gamma"])
+def test_playbook_syntax(inventory: str) -> None:
+    env = {"ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"}
+    argv = [_bin("ansible-playbook"), "--syntax-check", "playbooks/pgbackrest.yml", "-i", inventory]
+    proc = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
