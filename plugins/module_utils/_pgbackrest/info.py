@@ -44,9 +44,8 @@ def read(client: cli.PgBackRest, *, stanza: str | None, repo: int | None) -> lis
     label = f"https://{endpoint[0]}:{endpoint[1]}" if endpoint else None
     for entry in raw:
         name = str(entry.get("name"))
-        repos = [r for r in entry.get("repo") or [] if isinstance(r, t.Mapping)] or [entry]
-        for repo_entry in repos:
-            key = repo_entry.get("key") if repo_entry is not entry else (repo or 1)
+        keys = [r.get("key") for r in entry.get("repo") or [] if isinstance(r, t.Mapping)] or [repo or 1]
+        for key in keys:
             status = cli.repo_status([entry], name, int(key or 1))
             cli.raise_for_status(status, stanza=name, repo=int(key or 1), endpoint=label)
     return raw
