@@ -58,6 +58,16 @@ attributes:
       - cellar.garage.openbao
 """
 
+    ACTIONGROUP_PGBACKREST = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/cellar.garage.pgbackrest) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - cellar.garage.pgbackrest
+"""
+
     # Use instead of the standard fragment for read-only modules (*_info, garage_manifest).
     INFO_MODULE = r"""
 options: {}

@@ -8,7 +8,8 @@
 
 - merges the option groups a module uses (:mod:`._options`: ``ADMIN``, ``S3``, ``OPENBAO``)
   with the module's own options and constraints, and validates the groups' values first;
-- builds each service's client lazily: ``module.admin``, ``module.s3``, ``module.openbao``
+- builds each service's client lazily: ``module.admin``, ``module.s3``, ``module.openbao``,
+  ``module.pgbackrest``
   (``module.client`` is ``module.admin``), masking every secret a group resolves;
 - ``module.run(body)`` calls ``body()`` and converts errors ONCE: an :class:`OperationError`
   becomes ``fail_json(msg, failure_reason, changed, manual_cleanup_required, **details)``; any
@@ -97,7 +98,7 @@ class GarageModule(AnsibleModule):
     # ------------------------------------------------------------------ clients
 
     def _hooks(self) -> ClientHooks:
-        return ClientHooks(warn=self.warn, add_secret=self.no_log_values.add)
+        return ClientHooks(warn=self.warn, add_secret=self.no_log_values.add, run_command=self.run_command)
 
     def uses_group(self, name: str) -> bool:
         """Whether option group ``name`` is in use (always, unless ``groups_used_when`` names it)."""
@@ -134,6 +135,11 @@ class GarageModule(AnsibleModule):
     def openbao(self) -> t.Any:
         """The :class:`OpenBaoClient` of the ``OPENBAO`` group (logged in when AppRole is used)."""
         return self.client_for("openbao")
+
+    @property
+    def pgbackrest(self) -> t.Any:
+        """The pgBackRest command-line client (:class:`PgBackRest`) of the ``PGBACKREST`` group."""
+        return self.client_for("pgbackrest")
 
     @property
     def client(self) -> t.Any:

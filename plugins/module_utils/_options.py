@@ -4,7 +4,7 @@
 #
 # PRIVATE: may change in any release.
 
-"""Connection option groups: :data:`ADMIN`, :data:`S3`, :data:`OPENBAO`.
+"""Connection option groups: :data:`ADMIN`, :data:`S3`, :data:`OPENBAO`, :data:`PGBACKREST`.
 
 An :class:`OptionGroup` is the set that must travel together for one service:
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import typing as t
 from urllib.parse import urlsplit
 
@@ -48,6 +49,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client
     resolve_admin_token,
 )
 from ansible_collections.cellar.garage.plugins.module_utils._openbao.client import OpenBaoClient
+from ansible_collections.cellar.garage.plugins.module_utils._pgbackrest import cli as pgbackrest_cli
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import client as s3_client_module
 
 USER_AGENT = "ansible-cellar.garage"
@@ -62,6 +64,8 @@ class ClientHooks:
     warn: t.Callable[[str], None]
     add_secret: t.Callable[[str], None]
     environ: t.Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
+    #: ``run_command(argv) -> (rc, stdout, stderr)`` for command-line clients (pgBackRest).
+    run_command: t.Callable[..., tuple[int, str, str]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,8 +351,65 @@ OPENBAO = OptionGroup(
     validate=_openbao_validate,
 )
 
+# --------------------------------------------------------------------------- PGBACKREST
+
+
+def _pgbackrest_argspec() -> ArgumentSpec:
+    return ArgumentSpec(
+        {
+            "config_file": {"type": "path", "default": pgbackrest_cli.DEFAULT_CONFIG_FILE},
+            "run_as": {"type": "str", "default": pgbackrest_cli.DEFAULT_RUN_AS},
+            "executable": {"type": "path"},
+            "probe_timeout": {"type": "int", "default": pgbackrest_cli.DEFAULT_PROBE_TIMEOUT},
+        },
+    )
+
+
+def _pgbackrest_validate(params: Params) -> list[str]:
+    problems = []
+    if params.get("probe_timeout") is not None and not 1 <= params["probe_timeout"] <= 600:
+        problems.append(f"probe_timeout must be from 1 to 600 (seconds), got {params['probe_timeout']}")
+    if not str(params.get("config_file") or "").startswith("/"):
+        problems.append(f"config_file must be an absolute path, got {params.get('config_file')!r}")
+    return problems
+
+
+def _pgbackrest_factory(params: Params, hooks: ClientHooks) -> pgbackrest_cli.PgBackRest:
+    run_command = hooks.run_command
+    if run_command is None:  # pragma: no cover - GarageModule always passes it
+        raise ValueError("the pgbackrest option group needs ClientHooks.run_command")
+    executable = params.get("executable") or shutil.which(pgbackrest_cli.DEFAULT_EXECUTABLE)
+    if not executable or not os.access(executable, os.X_OK):
+        raise OperationError(
+            f"pgBackRest is not installed on this host ({params.get('executable') or 'pgbackrest not in PATH'}): "
+            "install it (role cellar.garage.pgbackrest) or set executable",
+            failure_reason=MISSING_DEPENDENCY,
+        )
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        rc, out, err = run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+        return rc, out, err
+
+    return pgbackrest_cli.PgBackRest(
+        run,
+        executable=executable,
+        config_file=params["config_file"],
+        run_as=params.get("run_as"),
+        probe_timeout=params["probe_timeout"],
+    )
+
+
+PGBACKREST = OptionGroup(
+    name="pgbackrest",
+    argspec=_pgbackrest_argspec(),
+    doc_fragment="cellar.garage._pgbackrest",
+    action_group="pgbackrest",
+    factory=_pgbackrest_factory,
+    validate=_pgbackrest_validate,
+)
+
 #: Every option group, by name.
-GROUPS: dict[str, OptionGroup] = {g.name: g for g in (ADMIN, S3, OPENBAO)}
+GROUPS: dict[str, OptionGroup] = {g.name: g for g in (ADMIN, S3, OPENBAO, PGBACKREST)}
 
 
 def merge_groups(groups: t.Sequence[OptionGroup]) -> ArgumentSpec:

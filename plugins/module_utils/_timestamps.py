@@ -125,3 +125,29 @@ def timestamp_problem(value: str) -> str | None:
     except TimestampError as exc:
         return str(exc)
     return None
+
+
+_DURATION_RE = re.compile(r"(\d+)\s*(w|d|h|m|s)?", re.IGNORECASE)
+_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, None: 1}
+
+
+def parse_duration(value: str | int) -> int:
+    """``"36h"``, ``"7d"``, ``"1w 2d"``, ``"90m"``, ``"45s"`` or a number of seconds -> seconds.
+
+    Raises :class:`TimestampError` for anything else (negative values included)."""
+    if isinstance(value, bool):
+        raise TimestampError(f"'{value}' is not a duration")
+    if isinstance(value, int):
+        if value < 0:
+            raise TimestampError(f"'{value}' is not a duration: it is negative")
+        return value
+    text = str(value).strip()
+    total, position = 0, 0
+    for match in _DURATION_RE.finditer(text):
+        if text[position : match.start()].strip():
+            break
+        total += int(match.group(1)) * _DURATION_UNITS[(match.group(2) or "").lower() or None]
+        position = match.end()
+    if not text or position == 0 or text[position:].strip():
+        raise TimestampError(f"'{value}' is not a duration such as 36h, 7d, 1w, 90m or a number of seconds")
+    return total

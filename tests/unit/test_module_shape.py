@@ -84,8 +84,8 @@ def test_layers_below_the_glue_do_not_import_ansible_module_machinery(path: Path
 
 def test_advice_names_only_things_that_exist() -> None:
     """Issue 9: error messages advised a bucket-clear module that does not exist yet. Every
-    ``cellar.garage.<name>`` the module_utils mention is a module, a doc fragment or an action group."""
-    modules = {p.stem for p in MODULES}
+    ``cellar.garage.<name>`` the module_utils mention is a module, a doc fragment, an action group or a role."""
+    modules = {p.stem for p in MODULES} | {p.name for p in (REPO / "roles").glob("*") if p.is_dir()}
     fragments = {p.stem for p in (REPO / "plugins" / "doc_fragments").glob("_*.py")}
     groups = set(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text(encoding="utf-8"))["action_groups"])
     unknown = []

@@ -19,6 +19,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._options import (
     ADMIN,
     GROUPS,
     OPENBAO,
+    PGBACKREST,
     S3,
     ClientHooks,
     OptionGroup,
@@ -50,6 +51,7 @@ def test_groups_name_their_fragment_and_action_group() -> None:
         ("admin", "cellar.garage._admin", "garage"),
         ("s3", "cellar.garage._s3", "garage_s3"),
         ("openbao", "cellar.garage._openbao", "openbao"),
+        ("pgbackrest", "cellar.garage._pgbackrest", "pgbackrest"),
     ]
     assert ADMIN.attributes_fragment == "cellar.garage._attributes.actiongroup_garage"
 
@@ -244,3 +246,37 @@ def test_openbao_factory_approle_login_masks_the_issued_token() -> None:
         assert bao.requests[0].json == {"role_id": "r", "secret_id": "sid"}
     finally:
         bao.close()
+
+
+# --------------------------------------------------------------------------- PGBACKREST
+
+
+def test_pgbackrest_factory_runs_commands_through_the_module(tmp_path: Path) -> None:
+    program = tmp_path / "pgbackrest"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    seen: list[tuple[list[str], dict[str, t.Any]]] = []
+
+    def run_command(argv: list[str], **kw: t.Any) -> tuple[int, str, str]:
+        seen.append((argv, kw))
+        return 0, "[]", ""
+
+    hooks = ClientHooks(warn=print, add_secret=print, environ={}, run_command=run_command)
+    client = PGBACKREST.factory(defaults(PGBACKREST, executable=str(program), run_as=None), hooks)
+    assert client.info("main") == [] and client.probe_timeout == 3
+    argv, kw = seen[0]
+    assert argv[:2] == [str(program), "--config=/etc/pgbackrest/pgbackrest.conf"]
+    assert kw["environ_update"]["LANG"] == "C"
+
+
+def test_pgbackrest_factory_reports_a_missing_program(tmp_path: Path) -> None:
+    hooks = ClientHooks(warn=print, add_secret=print, environ={}, run_command=lambda argv, **kw: (0, "", ""))
+    with pytest.raises(OperationError) as failure:
+        PGBACKREST.factory(defaults(PGBACKREST, executable=str(tmp_path / "missing")), hooks)
+    assert failure.value.failure_reason == "missing_dependency" and "cellar.garage.pgbackrest" in failure.value.message
+
+
+@pytest.mark.parametrize(("params", "problem"), [({"probe_timeout": 0}, "probe_timeout"),
+                                                 ({"config_file": "relative.conf"}, "absolute")])  # fmt: skip
+def test_pgbackrest_validation(params: dict[str, t.Any], problem: str) -> None:
+    assert any(problem in p for p in PGBACKREST.validate(defaults(PGBACKREST, **params)))
