@@ -1,8 +1,8 @@
 # cellar.garage — developer entry points. On a fresh Debian 12 checkout:
-#   make demo    converge the example estate on a local Garage stand-in
-#   make test    lint, type-check, unit, sanity, conformance, stand-in, peer and integration tests
+#   make demo    converge the example estate on a real 3-node Garage cluster on loopback
+#   make test    lint, type-check, unit, sanity, then integration and peer tests on real Garage
 # Both install what they need (Debian packages from requirements/apt.txt, .venv from
-# requirements/test.txt) on first use.
+# requirements/test.txt, the pinned Garage build from crates.io) on first use.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,11 +14,12 @@ APT_STAMP := build/.apt-ensured
 
 export VENV := $(abspath $(VENV))
 
-.PHONY: help apt venv test lint ruff mypy unit sanity integration demo demo-stop build clean
+.PHONY: help apt venv garage test lint ruff mypy unit sanity integration demo demo-stop build clean
 
 help:
-	@echo "make demo         converge site.yml on a local Garage stand-in (scripts/demo)"
-	@echo "make demo-stop    stop the stand-in the demo left running"
+	@echo "make demo         converge the example estate on a real 3-node Garage on loopback (scripts/demo)"
+	@echo "make demo-stop    stop the Garage cluster the demo left running"
+	@echo "make garage       build (once) and print the pinned Garage binary (scripts/garage-bin)"
 	@echo "make test         every test stage, then a summary (scripts/run-tests)"
 	@echo "make venv         create $(VENV) from requirements/test.txt"
 	@echo "make apt          install the Debian packages in requirements/apt.txt"
@@ -35,6 +36,11 @@ apt: $(APT_STAMP)
 $(APT_STAMP): requirements/apt.txt scripts/ensure-apt
 	scripts/ensure-apt requirements/apt.txt
 	@mkdir -p $(dir $@) && touch $@
+
+# The pinned Garage release (GARAGE_VERSION file; env GARAGE_VERSION or GARAGE_BIN override),
+# built once by cargo into ~/.cache/cellar-garage. Prints the binary's path.
+garage: $(APT_STAMP)
+	@scripts/garage-bin
 
 venv: $(STAMP)
 $(STAMP): requirements/test.txt | $(APT_STAMP)

@@ -7,8 +7,8 @@
     .venv/bin/python bench/noop/run.py [--buckets 100 --keys 100 --permissions 200]
                                        [--attribute] [--write bench/noop/RESULTS.md]
 
-1. Starts a private Garage stand-in (3 nodes, free loopback ports, ``--allow-faults`` for
-   the ``/__standin/calls`` counters) and applies a layout out of band.
+1. Starts a private real Garage cluster (3 nodes of the pinned release, free loopback ports,
+   layout applied) with the fault proxy in front of its Admin API, which counts the calls.
 2. Generates an inventory declaring N buckets, N keys and 2N permissions.
 3. Runs provision.yml once (first run: everything is created), then again (no-op), and
    reports for each: wall time, Admin API calls by endpoint, calls per resource, and the
@@ -24,19 +24,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import re
-import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import typing as t
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -45,78 +41,32 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 RESOURCE_TAGS = ("keys", "buckets", "permissions")
+sys.path.insert(0, str(REPO))
 
 
-class Standin:
+class Cluster:
+    """A private real Garage cluster (3 nodes, free loopback ports, layout applied) with the
+    call-counting fault proxy in front of node 1's Admin API, which the playbook is pointed at."""
+
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.token = secrets.token_hex(32)
-        self.token_file = workdir / "admin.token"
-        self.token_file.write_text(self.token + "\n", encoding="utf-8")
-        self.token_file.chmod(0o600)
-        ready = workdir / "ready.json"
-        env = dict(os.environ, GARAGE_ADMIN_TOKEN=self.token)
-        self.log = open(workdir / "standin.log", "wb")  # closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "python"),
-                str(REPO / "scripts" / "garage-standin"),
-                "--admin", "127.0.0.1:0", "--s3", "127.0.0.1:0", "--web", "127.0.0.1:0",
-                "--nodes", "3", "--allow-faults", "--data-dir", str(workdir / "data"),
-                "--ready-file", str(ready),
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while not ready.exists() or not ready.read_text(encoding="utf-8").strip():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"stand-in did not start; see {workdir / 'standin.log'}")
-            time.sleep(0.1)
-        info = json.loads(ready.read_text(encoding="utf-8"))
-        self.admin_url = f"http://{info['admin']}"
+        from tests.fixtures.garage import start_cluster
 
-    def request(self, method: str, path: str, body: t.Any = None) -> t.Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            self.admin_url + path,
-            data=data,
-            method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            raw = r.read()
-        return json.loads(raw) if raw.strip() else None
-
-    def apply_layout(self) -> None:
-        status = self.request("GET", "/v2/GetClusterStatus")
-        roles = [
-            {"id": n["id"], "zone": f"dc{i}", "capacity": 100 * 10**9, "tags": []}
-            for i, n in enumerate(sorted(status["nodes"], key=lambda n: n.get("hostname") or ""), start=1)
-        ]
-        self.request("POST", "/v2/UpdateClusterLayout", {"roles": roles})
-        layout = self.request("GET", "/v2/GetClusterLayout")
-        self.request("POST", "/v2/ApplyClusterLayout", {"version": layout["version"] + 1})
+        self.g = start_cluster(workdir / "cluster", nodes=3, layout=True)
+        self.admin_url = self.g.admin_url
+        self.token_file = self.g.workdir / "secrets" / "admin_token"
+        self.version = self.g.version
 
     def calls(self) -> dict[str, int]:
-        answer = self.request("GET", "/__standin/calls")
-        calls = answer.get("calls", answer) if isinstance(answer, dict) else {}
-        return {k: int(v) for k, v in calls.items() if not k.startswith("S3:")}
+        return self.g.calls()
 
     def reset_calls(self) -> None:
-        self.request("DELETE", "/__standin/calls")
+        self.g.reset_calls()
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        self.g.stop()
 
 
-def write_inventory(inv: Path, standin: Standin, n_buckets: int, n_keys: int, n_perms: int) -> dict[str, int]:
+def write_inventory(inv: Path, standin: Cluster, n_buckets: int, n_keys: int, n_perms: int) -> dict[str, int]:
     (inv / "group_vars" / "garage").mkdir(parents=True)
     (inv / "hosts.yml").write_text(
         yaml.safe_dump(
@@ -224,7 +174,7 @@ def main() -> int:
     args = ap.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cellar-bench-noop-"))
-    standin = Standin(workdir)
+    standin = Cluster(workdir)
     lines: list[str] = []
     try:
         standin.apply_layout()
@@ -261,7 +211,8 @@ def main() -> int:
             f"after: {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} "
             "(the machine is shared; wall times scale with it, call counts do not)",
             f"- Estate: {counts['buckets']} buckets, {counts['keys']} keys, {counts['permissions']} permissions "
-            f"= {resources} resources, against the Garage stand-in (3 nodes, loopback)",
+            f"= {resources} resources, against real Garage {standin.version} "
+            "(3 nodes, loopback, calls counted by the fault proxy)",
             "- Command: `.venv/bin/python bench/noop/run.py " + " ".join(sys.argv[1:]) + "`",
             "",
             "| Run | Wall time | Admin API calls | Calls per resource | Changed tasks (recap) |",

@@ -38,6 +38,26 @@ attributes:
       - cellar.garage.garage
 """
 
+    ACTIONGROUP_GARAGE_S3 = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/cellar.garage.garage_s3) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - cellar.garage.garage_s3
+"""
+
+    ACTIONGROUP_OPENBAO = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/cellar.garage.openbao) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - cellar.garage.openbao
+"""
+
     # Use instead of the standard fragment for read-only modules (*_info, garage_manifest).
     INFO_MODULE = r"""
 options: {}

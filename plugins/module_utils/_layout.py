@@ -607,17 +607,26 @@ def status_view(status: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def health_view(health: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """GetClusterHealth in snake_case, the same on every Garage 2.x.
+
+    Garage 2.0 names the count of storage nodes that are up ``storageNodesOk``; 2.1 renamed it
+    ``storageNodesUp``. Both shapes give ``storage_nodes_up``, and ``storage_nodes_ok`` keeps
+    the value under the older name for playbooks written against 2.0.
+    """
     names = {
         "status": "status",
         "knownNodes": "known_nodes",
         "connectedNodes": "connected_nodes",
         "storageNodes": "storage_nodes",
-        "storageNodesOk": "storage_nodes_ok",
         "partitions": "partitions",
         "partitionsQuorum": "partitions_quorum",
         "partitionsAllOk": "partitions_all_ok",
     }
-    return {snake: health.get(camel) for camel, snake in names.items()}
+    view = {snake: health.get(camel) for camel, snake in names.items()}
+    up = health.get("storageNodesUp", health.get("storageNodesOk"))
+    view["storage_nodes_up"] = up
+    view["storage_nodes_ok"] = up
+    return view
 
 
 def layout_view(layout: t.Mapping[str, t.Any]) -> dict[str, t.Any]:

@@ -4,12 +4,24 @@
 #
 # PRIVATE: may change in any release.
 
-"""``GarageModule``: the one base class of the collection's Admin API modules.
+"""``GarageModule``: the one base class of the collection's modules (the only glue layer).
 
-It merges the shared connection options (with their constraints), builds the
-client lazily, turns Garage errors into a single ``fail_json`` with verb-phrase
-context (``api_errors``), and reports resources with a diff (``exit_resource``).
-Modules contain only resource logic: read -> diff -> apply -> report.
+- merges the option groups a module uses (:mod:`._options`: ``ADMIN``, ``S3``, ``OPENBAO``)
+  with the module's own options and constraints, and validates the groups' values first;
+- builds each service's client lazily: ``module.admin``, ``module.s3``, ``module.openbao``
+  (``module.client`` is ``module.admin``), masking every secret a group resolves;
+- ``module.run(body)`` calls ``body()`` and converts errors ONCE: an :class:`OperationError`
+  becomes ``fail_json(msg, failure_reason, changed, manual_cleanup_required, **details)``; any
+  other exception becomes ``failure_reason='unexpected_error'`` with its traceback. ``body``
+  returns an :class:`Outcome` (state modules, reported with a diff) or a dict (info modules);
+- ``module.exit_outcome(outcome)``: ``exit_json(changed=outcome.changed, diff=..., **result)``.
+
+A module's ``main()`` is then::
+
+    module = GarageModule(ARGUMENT_SPEC, option_groups=(ADMIN,), required_one_of=[["name", "id"]])
+    module.run(lambda: buckets.ensure(module.admin, request_from(module.params), dry_run=module.check_mode))
+
+Only ``main()`` may call ``run``/``exit_*``/``fail_*`` (tests/unit/test_module_shape.py).
 """
 
 from __future__ import annotations
@@ -21,33 +33,37 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cellar.garage.plugins.module_utils._argspec import ArgumentSpec
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
-    GarageAdminClient,
-    GarageError,
-    GarageTokenError,
-    resolve_admin_token,
+from ansible_collections.cellar.garage.plugins.module_utils._errors import (
+    INVALID_INPUT,
+    UNEXPECTED_ERROR,
+    OperationError,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._connection import connection_argspec
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageError
+from ansible_collections.cellar.garage.plugins.module_utils._options import (
+    ADMIN,
+    MISSING_TOKEN_MSG,
+    ClientHooks,
+    OptionGroup,
+    merge_groups,
+)
+from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome
 
-MISSING_TOKEN_MSG = (
-    "No Garage admin token: set admin_token or admin_token_file (or the environment variables "
-    "GARAGE_ADMIN_TOKEN / GARAGE_ADMIN_TOKEN_FILE), e.g. with "
-    "module_defaults: {group/cellar.garage.garage: {admin_token: ...}}"
-)
+__all__ = ["MISSING_TOKEN_MSG", "GarageModule"]
 
 
 class GarageModule(AnsibleModule):
-    """``AnsibleModule`` + the Garage connection options, a lazy client and error conversion.
+    """``AnsibleModule`` + option groups, lazy clients and one error conversion.
 
     ``argument_spec`` may be a dict or an :class:`ArgumentSpec`; the constraint keyword
-    arguments (``mutually_exclusive``, ``required_if``, ...) are merged with the connection
-    options' own constraints. All other ``AnsibleModule`` keyword arguments pass through.
+    arguments (``mutually_exclusive``, ``required_if``, ...) are merged with the option groups'
+    own constraints. All other ``AnsibleModule`` keyword arguments pass through.
     """
 
     def __init__(
         self,
         argument_spec: dict[str, t.Any] | ArgumentSpec | None = None,
         *,
+        option_groups: t.Sequence[OptionGroup] = (ADMIN,),
         mutually_exclusive: t.Sequence[t.Sequence[str]] | None = None,
         required_together: t.Sequence[t.Sequence[str]] | None = None,
         required_one_of: t.Sequence[t.Sequence[str]] | None = None,
@@ -56,7 +72,7 @@ class GarageModule(AnsibleModule):
         supports_check_mode: bool = True,
         **kwargs: t.Any,
     ) -> None:
-        spec = connection_argspec()
+        spec = merge_groups(option_groups)
         if isinstance(argument_spec, ArgumentSpec):
             spec.merge(argument_spec)
         elif argument_spec:
@@ -69,65 +85,126 @@ class GarageModule(AnsibleModule):
             required_by=required_by,
         )
         super().__init__(**spec.to_kwargs(), supports_check_mode=supports_check_mode, **kwargs)
-        self._client: GarageAdminClient | None = None
+        self.option_groups: tuple[OptionGroup, ...] = tuple(option_groups)
+        self._clients: dict[str, t.Any] = {}
+        problems = [problem for group in self.option_groups for problem in group.validate(self.params)]
+        if problems:
+            self.fail_json(msg="; ".join(problems), failure_reason=INVALID_INPUT, changed=False)
 
-    # ------------------------------------------------------------------ client
+    # ------------------------------------------------------------------ clients
 
-    def _admin_token(self) -> str:
-        try:
-            token = resolve_admin_token(self.params.get("admin_token"), self.params.get("admin_token_file"))
-        except GarageTokenError as exc:
-            self.fail_json(msg=exc.message)
-        if not token:
-            self.fail_json(msg=MISSING_TOKEN_MSG)
-        # A token read from a file or the environment is a secret too: mask it everywhere.
-        self.no_log_values.add(token)
-        return t.cast(str, token)
+    def _hooks(self) -> ClientHooks:
+        return ClientHooks(warn=self.warn, add_secret=self.no_log_values.add)
+
+    def client_for(self, name: str) -> t.Any:
+        """The client of option group ``name``, built on first use (fails cleanly on bad credentials)."""
+        if name not in self._clients:
+            group = next((g for g in self.option_groups if g.name == name), None)
+            if group is None:
+                raise ValueError(f"this module does not use the {name!r} option group")
+            try:
+                self._clients[name] = group.factory(self.params, self._hooks())
+            except OperationError as exc:
+                self.fail_error(exc)
+        return self._clients[name]
+
+    def set_client(self, name: str, client: t.Any) -> None:
+        """Inject a client (tests)."""
+        self._clients[name] = client
 
     @property
-    def client(self) -> GarageAdminClient:
-        """The Admin API client, built on first use (fails the module cleanly without a token)."""
-        if self._client is None:
-            token = self._admin_token()
-            self._client = GarageAdminClient(
-                self.params["admin_url"],
-                token,
-                timeout=self.params["timeout"],
-                retries=self.params["retries"],
-                validate_certs=self.params["validate_certs"],
-                ca_path=self.params.get("ca_path"),
-                on_retry=self.warn,
-                user_agent="ansible-cellar.garage",
-            )
-        return self._client
+    def admin(self) -> t.Any:
+        """The Garage Admin API client (:class:`GarageAdminClient`)."""
+        return self.client_for("admin")
+
+    @property
+    def s3(self) -> t.Any:
+        """The boto3 S3 client of the ``S3`` group."""
+        return self.client_for("s3")
+
+    @property
+    def openbao(self) -> t.Any:
+        """The :class:`OpenBaoClient` of the ``OPENBAO`` group (logged in when AppRole is used)."""
+        return self.client_for("openbao")
+
+    @property
+    def client(self) -> t.Any:
+        """Same as :attr:`admin` (kept while modules are ported)."""
+        return self.admin
 
     @client.setter
-    def client(self, value: GarageAdminClient) -> None:
-        """Tests may inject a client (e.g. a MagicMock)."""
-        self._client = value
+    def client(self, value: t.Any) -> None:
+        self.set_client("admin", value)
 
-    # ------------------------------------------------------------------ errors
+    # ------------------------------------------------------------------ the one conversion
+
+    def fail_error(self, exc: OperationError) -> t.NoReturn:
+        """``fail_json`` for an :class:`OperationError` (msg, failure_reason, changed, ...)."""
+        result = exc.result()
+        msg = result.pop("msg")
+        self.fail_json(msg=msg, **result)
+        raise AssertionError("unreachable")  # pragma: no cover - fail_json exits
+
+    def run(self, body: t.Callable[[], Outcome | t.Mapping[str, t.Any]], *, what: str | None = None) -> t.NoReturn:
+        """Run ``body()`` and exit: an :class:`Outcome` with :meth:`exit_outcome`, a mapping with
+        ``exit_json(changed=False, **mapping)``. Errors are converted here, once.
+
+        :param what: verb phrase for unexpected errors (``"manage bucket 'photos'"``).
+        """
+        failure: OperationError | None = None
+        formatted = ""
+        unexpected: Exception | None = None
+        try:
+            value = body()
+        except OperationError as exc:
+            failure = exc
+        except Exception as exc:  # noqa: BLE001 - converted once, here, with its traceback
+            unexpected = exc
+            formatted = traceback.format_exc()
+        # Fail outside the except blocks: no pending exception, so no traceback noise.
+        if failure is not None:
+            self.fail_error(failure)
+        if unexpected is not None:
+            prefix = f"Failed to {what}: " if what else ""
+            self.fail_json(
+                msg=f"{prefix}unexpected {type(unexpected).__name__}: {unexpected}",
+                failure_reason=UNEXPECTED_ERROR,
+                changed=False,
+                exception=formatted,
+            )
+        if isinstance(value, Outcome):
+            self.exit_outcome(value)
+        result = dict(value)
+        result.setdefault("changed", False)
+        self.exit_json(**result)
+        raise AssertionError("unreachable")  # pragma: no cover - exit_json exits
+
+    def exit_outcome(self, outcome: Outcome, **extra: t.Any) -> t.NoReturn:
+        """``exit_json(changed=outcome.changed, **outcome.result, **extra)``, with the diff in diff
+        mode and the outcome's warnings."""
+        for warning in outcome.warnings:
+            self.warn(warning)
+        result = {**outcome.result, **extra}
+        if self._diff:
+            result["diff"] = outcome.diff()
+        self.exit_json(changed=outcome.changed, **result)
+        raise AssertionError("unreachable")  # pragma: no cover - exit_json exits
+
+    # ------------------------------------------------------------------ legacy (until every module is ported)
 
     def fail_api(self, exc: GarageError, verb: str, thing: str, name: str | None = None, **result: t.Any) -> t.NoReturn:
         """``Failed to <verb> <thing> '<name>': <Code>: <message>``, plus ``status`` and ``garage_code``."""
         what = f"{thing} '{name}'" if name is not None else thing
-        detail = f"{exc.code}: {exc.message}" if exc.code else exc.message
         result.setdefault("changed", False)
         result.setdefault("status", exc.status)
         result.setdefault("garage_code", exc.code)
-        self.fail_json(msg=f"Failed to {verb} {what}: {detail}", **result)
+        result.setdefault("failure_reason", exc.failure_reason)
+        self.fail_json(msg=f"Failed to {verb} {what}: {exc.detail}", **result)
         raise AssertionError("unreachable")  # pragma: no cover - fail_json exits
 
     @contextlib.contextmanager
     def api_errors(self, verb: str, thing: str, name: str | None = None, **result: t.Any) -> t.Iterator[None]:
-        """Turn an exception raised inside the block into ONE clean ``fail_json``.
-
-        A ``GarageError`` (an expected API answer) fails with ``Failed to <verb> <thing> '<name>':
-        <Code>: <message>`` and no traceback. Anything else that escapes the block (a bug, an
-        unexpected answer shape) fails with the same prefix, the exception type and text, and its
-        traceback (shown by Ansible when tracebacks are enabled). ``result`` entries (e.g.
-        ``changed=True`` after a partial apply) are added to the failure.
-        """
+        """Turn an exception raised inside the block into ONE clean ``fail_json`` (legacy)."""
         api_error: GarageError | None = None
         unexpected: Exception | None = None
         formatted = ""
@@ -138,19 +215,17 @@ class GarageModule(AnsibleModule):
         except Exception as exc:  # noqa: BLE001 - converted once, here, with context
             unexpected = exc
             formatted = traceback.format_exc()
-        # Fail outside the except blocks: no pending exception, so no traceback noise.
         if api_error is not None:
             self.fail_api(api_error, verb, thing, name, **result)
         if unexpected is not None:
             what = f"{thing} '{name}'" if name is not None else thing
             result.setdefault("changed", False)
+            result.setdefault("failure_reason", UNEXPECTED_ERROR)
             self.fail_json(
                 msg=f"Failed to {verb} {what}: unexpected {type(unexpected).__name__}: {unexpected}",
                 exception=formatted,
                 **result,
             )
-
-    # ------------------------------------------------------------------ results
 
     def exit_resource(
         self,
@@ -159,10 +234,7 @@ class GarageModule(AnsibleModule):
         after: t.Any = None,
         **result: t.Any,
     ) -> t.NoReturn:
-        """``exit_json(changed=..., **result)`` plus ``diff={'before','after'}`` in diff mode.
-
-        ``before``/``after`` must hold managed attributes only, never secrets.
-        """
+        """``exit_json(changed=..., **result)`` plus ``diff={'before','after'}`` in diff mode (legacy)."""
         if self._diff:
             result["diff"] = {
                 "before": before if before is not None else {},

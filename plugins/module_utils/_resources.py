@@ -18,13 +18,13 @@ import ipaddress
 import re
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
     GarageNotFound,
 )
 
 if t.TYPE_CHECKING:
-    from ansible_collections.cellar.garage.plugins.module_utils._client import GarageAdminClient
+    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageAdminClient
 
 BUCKET_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 KEY_ID_RE = re.compile(r"^GK[0-9a-f]{24}$")
@@ -137,7 +137,8 @@ def find_key(
 
     By name this costs one read in the common case: Garage's ``search`` matches an
     id prefix or a case-insensitive exact name and answers 400 ``<n> matching keys``
-    unless exactly one key matches. Only when that answer is ambiguous, or matched
+    unless exactly one key matches (no match: 400 ``0 matching keys`` before 2.3, 404
+    ``NoSuchAccessKey`` since). Only when that answer is ambiguous, or matched
     something other than the exact name, do we list the keys to decide.
     Raises AmbiguousKeyName when several keys carry exactly ``name``.
     """
@@ -150,7 +151,9 @@ def find_key(
         raise ValueError("find_key needs key_id or name")
     try:
         info = client.get_key_info(search=name, show_secret=show_secret)
-    except GarageBadRequest as exc:
+    except GarageNotFound:
+        return None  # Garage >= 2.3: no match is 404 NoSuchAccessKey
+    except GarageBadRequest as exc:  # Garage < 2.3: "0 matching keys"; any version: "<n> matching keys"
         match = _MATCHING_KEYS_RE.search(exc.message or "")
         if not match:
             raise

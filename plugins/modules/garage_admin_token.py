@@ -21,7 +21,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes
   - cellar.garage._attributes.actiongroup_garage
 options:
@@ -154,12 +154,12 @@ secret_token:
 import re
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
-    ENDPOINT_METHODS,
+from ansible_collections.cellar.garage.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
+    ENDPOINTS,
     GarageBadRequest,
     GarageNotFound,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._timestamps import (
     TimestampError,
@@ -171,7 +171,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._timestamps import (
 )
 
 if t.TYPE_CHECKING:
-    from ansible_collections.cellar.garage.plugins.module_utils._client import GarageAdminClient
+    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageAdminClient
 
 TOKEN_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 SCOPE_ITEM_RE = re.compile(r"^(\*|[A-Za-z][A-Za-z0-9]*)$")
@@ -219,7 +219,7 @@ def validation_problems(params: dict[str, t.Any]) -> list[str]:
 
 
 def unknown_scopes(scope: list[str] | None) -> list[str]:
-    return sorted({s for s in scope or [] if s not in ENDPOINT_METHODS and s not in EXTRA_SCOPES})
+    return sorted({s for s in scope or [] if s not in ENDPOINTS and s not in EXTRA_SCOPES})
 
 
 def find_token(

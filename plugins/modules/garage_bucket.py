@@ -107,7 +107,7 @@ options:
           - V(none) or V(unlimited) (or an explicit C(null)) removes the limit.
         type: raw
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes
   - cellar.garage._attributes.actiongroup_garage
 seealso:
@@ -255,7 +255,7 @@ import copy
 import typing as t
 from dataclasses import dataclass, field
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageConflict, GarageError
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageConflict, GarageError
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     bucket_name_problem,

@@ -20,7 +20,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes
   - cellar.garage._attributes.actiongroup_garage
 options:

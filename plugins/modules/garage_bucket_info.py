@@ -19,7 +19,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes.info_module
   - cellar.garage._attributes.actiongroup_garage
 options:
@@ -164,7 +164,7 @@ buckets:
 
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageBadRequest, GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     bucket_view,

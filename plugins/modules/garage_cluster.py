@@ -18,7 +18,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes.action_module
   - cellar.garage._attributes.actiongroup_garage
 attributes:

@@ -17,7 +17,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes.info_module
   - cellar.garage._attributes.actiongroup_garage
 options:
@@ -93,7 +93,10 @@ status:
         data_partition: {available: 1500000000000, total: 2000000000000}
         metadata_partition: null
 health:
-  description: Cluster health (C(GetClusterHealth)); C(status) is V(healthy), V(degraded) or V(unavailable).
+  description:
+    - Cluster health (C(GetClusterHealth)); C(status) is V(healthy), V(degraded) or V(unavailable).
+    - C(storage_nodes_up) is the number of storage nodes that are up (Garage 2.1+ C(storageNodesUp),
+      2.0 C(storageNodesOk)); C(storage_nodes_ok) is the same value under its Garage 2.0 name.
   returned: when V(health) is gathered
   type: dict
   sample:
@@ -101,6 +104,7 @@ health:
     known_nodes: 3
     connected_nodes: 3
     storage_nodes: 3
+    storage_nodes_up: 3
     storage_nodes_ok: 3
     partitions: 256
     partitions_quorum: 256

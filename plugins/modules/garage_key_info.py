@@ -16,7 +16,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes.info_module
   - cellar.garage._attributes.actiongroup_garage
 options:
@@ -145,7 +145,7 @@ keys:
 
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     AmbiguousKeyName,

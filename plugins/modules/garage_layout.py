@@ -28,7 +28,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes
   - cellar.garage._attributes.actiongroup_garage
 attributes:
@@ -368,7 +368,7 @@ import random
 import time
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageError, GarageServerError
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageError, GarageServerError
 from ansible_collections.cellar.garage.plugins.module_utils._layout import (
     DEFAULT_REPLICATION_FACTOR,
     ChangeMap,

@@ -23,7 +23,7 @@ description:
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
-  - cellar.garage._connection
+  - cellar.garage._admin
   - cellar.garage._attributes.actiongroup_garage
 attributes:
   check_mode:
@@ -226,13 +226,13 @@ import stat
 import tempfile
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._resources import bucket_view, key_view
 from ansible_collections.cellar.garage.plugins.module_utils._timestamps import format_timestamp
 
 if t.TYPE_CHECKING:
-    from ansible_collections.cellar.garage.plugins.module_utils._client import GarageAdminClient
+    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageAdminClient
 
 MANIFEST_VERSION = 1
 FILE_MODE = 0o600

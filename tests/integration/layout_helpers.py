@@ -52,27 +52,22 @@ WRITES = ("UpdateClusterLayout", "PreviewClusterLayoutChanges", "ApplyClusterLay
 def quartet(g: t.Any, args: dict[str, t.Any]) -> PlaybookResult:
     """check -> apply -> idempotent check -> idempotent apply, in ONE ansible-playbook run.
 
-    Out-of-band proof that check mode and the idempotent runs wrote nothing: with the stand-in,
-    its server-side call counters (exactly one UpdateClusterLayout / Preview / Apply for the whole
-    run); with a real Garage, ansible.builtin.uri reads of GetClusterLayout between the tasks.
+    Out-of-band proof that check mode and the idempotent runs wrote nothing: the fault proxy's
+    call counters in front of the real node (exactly one UpdateClusterLayout / Preview / Apply
+    for the whole run), and ansible.builtin.uri reads of GetClusterLayout between the tasks.
     """
-    tasks: list[dict[str, t.Any]] = [{"name": "check", MODULE: args, "check_mode": True, "diff": True}]
-    if not g.standin:
-        tasks.append(uri_layout_task(g, "after check"))
-    tasks.append({"name": "apply", MODULE: args, "diff": True})
-    if not g.standin:
-        tasks.append(uri_layout_task(g, "after apply"))
-    tasks += [
+    tasks: list[dict[str, t.Any]] = [
+        {"name": "check", MODULE: args, "check_mode": True, "diff": True},
+        uri_layout_task(g, "after check"),
+        {"name": "apply", MODULE: args, "diff": True},
+        uri_layout_task(g, "after apply"),
         {"name": "check again", MODULE: args, "check_mode": True, "diff": True},
         {"name": "apply again", MODULE: args, "diff": True},
     ]
-    if g.standin:
-        g.reset_calls()
+    g.reset_calls()
     r = run_playbook(tasks, garage=g)
     r.layout_after = layout_oob(g)  # type: ignore[attr-defined]
-    r.write_calls = (  # type: ignore[attr-defined]
-        {k: v for k, v in g.calls().items() if k in WRITES} if g.standin else None
-    )
+    r.write_calls = {k: v for k, v in g.calls().items() if k in WRITES}  # type: ignore[attr-defined]
     return r
 
 

@@ -19,7 +19,7 @@ def test_connect_peers_quartet(garage_factory: t.Any) -> None:
     up = {n["id"] for n in status["nodes"] if n["isUp"]}
     others = [nid for nid in g.node_ids if nid not in up]
     assert len(others) == 2, status
-    peers = [f"{nid}@127.0.0.1:{3902 + i}" for i, nid in enumerate(others)]
+    peers = [g.node(nid).peer for nid in others]
     args = {"peers": peers, "wait_for": "connected", "wait_timeout": 20, "poll_interval": 0.2}
     g.reset_calls()
     tasks = [

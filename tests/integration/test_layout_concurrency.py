@@ -50,17 +50,15 @@ def run_rounds(g: t.Any, ids: list[str], run: str) -> PlaybookResult:
 def test_two_concurrent_runs_20_rounds(garage_factory: t.Any, tmp_path: t.Any) -> None:
     g = garage_factory(nodes=3, layout=True)
     ids = [r["id"] for r in sorted(layout_oob(g)["roles"], key=lambda r: r["zone"])]
-    if g.standin:
-        # widen the race windows: staging and applying take a while, as on a busy cluster
-        g.fault("UpdateClusterLayout", status=None, latency_ms=150, times=100_000)
-        g.fault("ApplyClusterLayout", status=None, latency_ms=300, times=100_000)
+    # widen the race windows (through the proxy): staging and applying take a while, as on a busy cluster
+    g.fault("UpdateClusterLayout", status=None, latency_ms=150, times=100_000)
+    g.fault("ApplyClusterLayout", status=None, latency_ms=300, times=100_000)
     start = layout_oob(g)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futures = {run: pool.submit(run_rounds, g, ids, run) for run in ("A", "B")}
         results = {run: fut.result() for run, fut in futures.items()}
-    if g.standin:
-        g.clear_faults()
+    g.clear_faults()
     end = layout_oob(g)
 
     claims: dict[int, dict[str, t.Any]] = {}

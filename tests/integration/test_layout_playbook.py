@@ -32,19 +32,13 @@ def inventory(g: t.Any, hostvars: dict[str, dict[str, t.Any]]) -> dict[str, t.An
 
 def test_layout_playbook_from_inventory(garage_factory: t.Any) -> None:
     g = garage_factory(nodes=3, layout=False)
-    if g.standin:
-        status = {n["hostname"]: n["id"] for n in g.ok("GetClusterStatus")["nodes"]}
-    else:  # a real Garage's nodes all report this machine's hostname
-        status = {f"node{i + 1}": nid for i, nid in enumerate(g.node_ids)}
+    status = {n["hostname"]: n["id"] for n in g.ok("GetClusterStatus")["nodes"]}
     hostvars = {
         "node1": {"garage_zone": "dc1", "garage_capacity": "1T", "garage_tags": ["a"]},
         # identified by id prefix instead of its inventory name
         "storage-two": {"garage_zone": "dc2", "garage_capacity": "1T", "garage_node_id": status["node2"][:10]},
         "node3": {"garage_zone": "dc3", "garage_capacity": "1T"},
     }
-    if not g.standin:  # identify every node by id
-        for name, host in zip(("node1", "storage-two", "node3"), ("node1", "node2", "node3")):
-            hostvars[name]["garage_node_id"] = status[host]
     inv = inventory(g, hostvars)
     plays = [{"import_playbook": PLAYBOOK}]
     r = run_playbook(plays, garage=None, inventory=inv, check=True, diff=True)

@@ -119,7 +119,7 @@ def test_gamma_inventory_is_a_three_zone_estate() -> None:
         assert p["bucket"] in buckets and p["key"] in keys, p
 
 
-def test_local_inventory_matches_the_standin_nodes(garage: t.Any) -> None:
+def test_local_inventory_matches_the_demo_nodes(garage: t.Any) -> None:
     inv = _inventory(LOCAL)
     hosts = sorted(inv["garage"]["hosts"])
     status, answer = garage.admin("GetClusterStatus")

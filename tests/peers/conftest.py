@@ -1,8 +1,8 @@
 """Fixtures for the real-client peer tests (helpers live in ``peer_support``).
 
-``s3peer`` / ``s3peer_tls``: an S3 endpoint and a fresh access key allowed to
-create buckets, from the shared ``garage`` / ``garage_factory(tls=True)``
-fixtures (tests/fixtures/garage.py), else an in-process stand-in S3 server.
+``s3peer`` / ``s3peer_tls``: an S3 endpoint of a real Garage and a fresh access key
+allowed to create buckets, from the shared ``garage`` / ``garage_factory(tls=True)``
+fixtures (tests/fixtures/garage.py; TLS through an nginx front).
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def test_s5cmd(s3peer: S3Peer, tmp_path: t.Any) -> None:
 
 def _rclone_conf(peer: S3Peer, path: t.Any) -> list[str]:
     path.write_text(
-        "[standin]\ntype = s3\nprovider = Other\n"
+        "[garage]\ntype = s3\nprovider = Other\n"
         f"access_key_id = {peer.key_id}\nsecret_access_key = {peer.secret}\n"
         f"endpoint = {peer.url}\nregion = {peer.region}\nforce_path_style = true\nno_check_bucket = true\n"
     )
@@ -114,21 +114,21 @@ def test_rclone(s3peer: S3Peer, tmp_path: t.Any) -> None:
     (src / "chunked.bin").write_bytes(os.urandom(6 * 1024 * 1024))
     files["chunked.bin"] = (src / "chunked.bin").read_bytes()
     run(
-        [*base, "copy", str(src), f"standin:{bucket}/tree", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M"],
+        [*base, "copy", str(src), f"garage:{bucket}/tree", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M"],
         env=env,
     )
     assert sorted(keys(s3peer, bucket)) == sorted(f"tree/{k}" for k in files)
-    run([*base, "check", str(src), f"standin:{bucket}/tree"], env=env)
-    out = run([*base, "lsf", "-R", f"standin:{bucket}"], env=env)
+    run([*base, "check", str(src), f"garage:{bucket}/tree"], env=env)
+    out = run([*base, "lsf", "-R", f"garage:{bucket}"], env=env)
     assert "tree/d1/f 1.bin" in out
-    run([*base, "moveto", f"standin:{bucket}/tree/top0.txt", f"standin:{bucket}/moved.txt"], env=env)  # server copy
+    run([*base, "moveto", f"garage:{bucket}/tree/top0.txt", f"garage:{bucket}/moved.txt"], env=env)  # server copy
     assert s3peer.boto3.get_object(Bucket=bucket, Key="moved.txt")["Body"].read() == files["top0.txt"]
     dst = tmp_path / "dst"
-    run([*base, "copy", f"standin:{bucket}/tree", str(dst)], env=env)
+    run([*base, "copy", f"garage:{bucket}/tree", str(dst)], env=env)
     assert (dst / "chunked.bin").read_bytes() == files["chunked.bin"]
-    run([*base, "delete", f"standin:{bucket}"], env=env)
+    run([*base, "delete", f"garage:{bucket}"], env=env)
     assert keys(s3peer, bucket) == []
-    run([*base, "rmdir", f"standin:{bucket}"], env=env)
+    run([*base, "rmdir", f"garage:{bucket}"], env=env)
     with pytest.raises(Exception):  # noqa: B017 - any ClientError
         s3peer.boto3.head_bucket(Bucket=bucket)
 

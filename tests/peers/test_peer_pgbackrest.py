@@ -21,7 +21,7 @@ import pytest
 from peer_support import S3Peer, require
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
-STANZA = "standin"
+STANZA = "garage"
 
 
 def free_port() -> int:
@@ -73,7 +73,7 @@ def test_pgbackrest_backup_and_restore_over_tls(s3peer_tls: S3Peer) -> None:
     assert peer.ca_file and peer.host == "localhost"
     peer.boto3.create_bucket(Bucket="pgbackrest")
     run = Runner()
-    work = tempfile.mkdtemp(prefix="standin-pgbr-")  # outside pytest's 0700 tmp tree: postgres must reach it
+    work = tempfile.mkdtemp(prefix="cellar-pgbr-")  # outside pytest's 0700 tmp tree: postgres must reach it
     os.chmod(work, 0o755)
     for d in ("sock", "log", "lock", "spool"):
         os.makedirs(os.path.join(work, d))

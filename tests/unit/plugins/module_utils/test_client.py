@@ -10,24 +10,20 @@ query/body encoding, typed errors and retry behaviour are all exercised.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import typing as t
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from unittest import mock
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils import _client
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
+from ansible_collections.cellar.garage.plugins.module_utils import _http
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import client as _client
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAccessDenied,
     GarageAdminClient,
     GarageBadRequest,
@@ -40,94 +36,14 @@ from ansible_collections.cellar.garage.plugins.module_utils._client import (
     read_token_file,
     resolve_admin_token,
 )
+from tests.unit.plugins.module_utils.http_fake import FakeHttp, Recorder, Reply
 
 TOKEN = "s3cr3t-admin-token-Zq9"
 BUCKET_ID = "ab" * 32
 KEY_ID = "GK" + "0c" * 12
 
 
-@dataclasses.dataclass
-class Reply:
-    status: int = 200
-    body: t.Any = None  # JSON-serialised unless bytes
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass
-class Seen:
-    method: str
-    endpoint: str
-    query: dict[str, str]
-    raw_query: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> t.Any:
-        return json.loads(self.body) if self.body else None
-
-
-class FakeAdmin:
-    """Loopback HTTP server answering from a route table."""
-
-    def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], list[Reply]] = {}
-        self.requests: list[Seen] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: t.Any) -> None:
-                pass
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                parts = urlsplit(self.path)
-                endpoint = parts.path.removeprefix("/v2/")
-                fake.requests.append(
-                    Seen(
-                        self.command,
-                        endpoint,
-                        dict(parse_qsl(parts.query)),
-                        parts.query,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                    )
-                )
-                replies = fake.routes.get((self.command, endpoint))
-                if not replies:
-                    reply = Reply(
-                        400,
-                        {
-                            "code": "InvalidRequest",
-                            "message": f"Bad request: Unknown API endpoint: {self.command} {parts.path}",
-                        },
-                    )
-                else:
-                    reply = replies.pop(0) if len(replies) > 1 else replies[0]
-                data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = _handle
-            do_POST = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self.thread.start()
-
-    def route(self, method: str, endpoint: str, *replies: Reply) -> None:
-        self.routes[(method, endpoint)] = list(replies)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+FakeAdmin = FakeHttp
 
 
 @pytest.fixture
@@ -137,18 +53,6 @@ def fake() -> t.Iterator[FakeAdmin]:
         yield server
     finally:
         server.close()
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-        self.warnings: list[str] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
 
 
 @pytest.fixture
@@ -571,7 +475,7 @@ def test_request_gets_tls_options() -> None:
     resp.read.return_value = b"[]"
     resp.getcode.return_value = 200
     resp.headers = {}
-    with mock.patch.object(_client, "Request") as request_cls, mock.patch.object(_client, "make_context") as ctx:
+    with mock.patch.object(_http, "Request") as request_cls, mock.patch.object(_http, "make_context") as ctx:
         request_cls.return_value.open.return_value = resp
         client = GarageAdminClient(
             "https://garage.example:3903", TOKEN, validate_certs=False, ca_path="/ca.pem", timeout=7

@@ -388,3 +388,15 @@ def test_parse_layout_message_tolerates_unknown_text() -> None:
     summary = L.parse_layout_message(["something else", ""])
     assert summary["partitions_to_transfer"] is None and summary["nodes"] == {}
     assert L.parse_layout_message(None)["replication_factor"] is None
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["storageNodesOk", "storageNodesUp"],  # Garage 2.0 / Garage >= 2.1
+)
+def test_health_view_reads_both_names_of_storage_nodes_up(field: str) -> None:
+    raw = {"status": "degraded", "knownNodes": 3, "connectedNodes": 2, "storageNodes": 3, field: 2,
+           "partitions": 256, "partitionsQuorum": 256, "partitionsAllOk": 0}  # fmt: skip
+    view = L.health_view(raw)
+    assert view["storage_nodes_up"] == 2 and view["storage_nodes_ok"] == 2
+    assert view["storage_nodes"] == 3 and view["partitions_all_ok"] == 0 and view["status"] == "degraded"

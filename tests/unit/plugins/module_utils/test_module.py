@@ -21,24 +21,43 @@ from ansible.module_utils.common import warnings as _warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._argspec import ArgumentSpec
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
+from ansible_collections.cellar.garage.plugins.module_utils._errors import OperationError
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAdminClient,
     GarageConflict,
     GarageConnectionError,
     GarageNotFound,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._connection import (
+from ansible_collections.cellar.garage.plugins.module_utils._module import MISSING_TOKEN_MSG, GarageModule
+from ansible_collections.cellar.garage.plugins.module_utils._openbao.client import OpenBaoClient
+from ansible_collections.cellar.garage.plugins.module_utils._options import (
+    ADMIN,
     CONNECTION_OPTION_NAMES,
+    OPENBAO,
+    S3,
     connection_argspec,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._module import MISSING_TOKEN_MSG, GarageModule
+from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome, present
 
 TOKEN = "unit-module-token-Xy7"
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("GARAGE_ADMIN_URL", "GARAGE_ADMIN_TOKEN", "GARAGE_ADMIN_TOKEN_FILE"):
+    for var in (
+        "GARAGE_ADMIN_URL",
+        "GARAGE_ADMIN_TOKEN",
+        "GARAGE_ADMIN_TOKEN_FILE",
+        "GARAGE_S3_URL",
+        "GARAGE_S3_ACCESS_KEY_ID",
+        "GARAGE_S3_SECRET_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "BAO_ADDR",
+        "VAULT_ADDR",
+        "BAO_TOKEN",
+        "VAULT_TOKEN",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -139,7 +158,7 @@ def test_env_token_plus_token_file_is_not_a_conflict(
     seen: list[str] = []
 
     def body(module: GarageModule) -> None:
-        seen.append(module._admin_token())
+        seen.append(module.admin.auth_headers()["Authorization"].removeprefix("Bearer "))
 
     rc, _result = run_module({"admin_token_file": str(path)}, body, capsys)
     assert rc == 0
@@ -314,3 +333,142 @@ def test_check_mode_supported_by_default(capsys: pytest.CaptureFixture[str]) -> 
     )
     assert rc == 0 and seen == [True]
     assert not result.get("skipped")
+
+
+# --------------------------------------------------------------------------- option groups, run, exit_outcome
+
+
+def test_bad_connection_values_fail_before_anything(capsys: pytest.CaptureFixture[str]) -> None:
+    called: list[bool] = []
+    rc, result = run_module(
+        {"admin_token": TOKEN, "admin_url": "garage:3903", "timeout": 0, "retries": -1},
+        lambda m: called.append(True),
+        capsys,
+    )
+    assert rc == 1 and called == []
+    assert result["failure_reason"] == "invalid_input" and result["changed"] is False
+    assert "admin_url 'garage:3903' must start with http:// or https://" in result["msg"]
+    assert "timeout must be at least 1" in result["msg"] and "retries must not be negative" in result["msg"]
+
+
+def test_missing_token_has_a_failure_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, result = run_module({}, lambda m: m.admin, capsys)
+    assert rc == 1 and result["failure_reason"] == "credentials_missing"
+
+
+def test_a_module_without_the_admin_group_has_no_admin_options(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, result = run_module({"admin_url": "http://x:3903"}, nothing, capsys, option_groups=(S3,))
+    assert rc == 1 and "Unsupported parameters" in result["msg"]
+    with pytest.raises(ValueError, match="does not use the 'admin' option group"):
+        run_module({}, lambda m: m.admin, capsys, option_groups=(S3,))
+
+
+def test_s3_secret_from_the_environment_is_masked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "s3-secret-from-env-Kq1"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("GARAGE_S3_ACCESS_KEY_ID", "GK" + "b" * 24)
+
+    def body(module: GarageModule) -> None:
+        assert module.s3.meta.config.s3["addressing_style"] == "path"
+        module.exit_json(changed=False, echo=f"secret is {secret}")
+
+    rc, result = run_module({}, body, capsys, option_groups=(S3,))
+    assert rc == 0 and secret not in json.dumps(result)
+
+
+def test_admin_and_openbao_together(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAO_TOKEN", "bao-env-token-Lm4")
+    monkeypatch.setenv("BAO_ADDR", "http://127.0.0.1:8200")
+    seen: list[t.Any] = []
+
+    def body(module: GarageModule) -> None:
+        seen.extend([module.admin, module.openbao])
+        module.exit_json(changed=False, echo="bao-env-token-Lm4")
+
+    rc, result = run_module({"admin_token": TOKEN}, body, capsys, option_groups=(ADMIN, OPENBAO))
+    assert rc == 0 and "bao-env-token-Lm4" not in json.dumps(result)
+    assert isinstance(seen[0], GarageAdminClient) and isinstance(seen[1], OpenBaoClient)
+
+
+def run_body(
+    capsys: pytest.CaptureFixture[str], value: t.Callable[[], t.Any], *, diff: bool = False, what: str | None = None
+) -> tuple[int, dict[str, t.Any]]:
+    return run_module(
+        {"admin_token": TOKEN, "_ansible_diff": diff}, lambda m: m.run(value, what=what), capsys
+    )
+
+
+def test_run_exits_with_an_outcome_and_its_diff(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = Outcome(before=None, after=present({"name": "b"}), result={"bucket": {"id": "b1"}}, warnings=("careful",))
+    rc, result = run_body(capsys, lambda: outcome, diff=True)
+    assert rc == 0 and result["changed"] is True and result["bucket"] == {"id": "b1"}
+    assert result["diff"] == {"before": {"state": "absent"}, "after": {"state": "present", "name": "b"}}
+    assert "careful" in json.dumps(result["warnings"])
+    rc, result = run_body(capsys, lambda: Outcome.unchanged(present({"name": "b"})))
+    assert rc == 0 and result["changed"] is False and "diff" not in result
+
+
+def test_run_exits_with_a_mapping(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, result = run_body(capsys, lambda: {"buckets": []})
+    assert rc == 0 and result["changed"] is False and result["buckets"] == []
+
+
+def test_run_converts_an_operation_error_once(capsys: pytest.CaptureFixture[str]) -> None:
+    def body() -> t.Any:
+        raise OperationError(
+            "Failed to configure new bucket 'b'",
+            failure_reason="bucket_configure_failed",
+            changed=True,
+            manual_cleanup_required=[{"resource": "bucket", "bucket_id": "b1"}],
+            details={"failed_step": "configure"},
+        )
+
+    rc, result = run_body(capsys, body)
+    assert rc == 1
+    assert result["msg"] == "Failed to configure new bucket 'b'"
+    assert result["failure_reason"] == "bucket_configure_failed"
+    assert result["changed"] is True
+    assert result["manual_cleanup_required"] == [{"resource": "bucket", "bucket_id": "b1"}]
+    assert result["failed_step"] == "configure"
+    assert "exception" not in result
+
+
+def test_run_converts_an_api_error(capsys: pytest.CaptureFixture[str]) -> None:
+    def body() -> t.Any:
+        raise GarageNotFound("Bucket not found", status=404, code="NoSuchBucket", endpoint="GetBucketInfo")
+
+    rc, result = run_body(capsys, body)
+    assert rc == 1 and result["failure_reason"] == "not_found"
+    assert (result["status"], result["garage_code"]) == (404, "NoSuchBucket")
+
+
+def test_run_reports_a_bug_with_its_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    def body() -> t.Any:
+        raise KeyError("globalAliases")
+
+    rc, result = run_body(capsys, body, what="manage bucket 'b'")
+    assert rc == 1
+    assert result["failure_reason"] == "unexpected_error" and result["changed"] is False
+    assert result["msg"].startswith("Failed to manage bucket 'b': unexpected KeyError")
+    assert "Traceback" in result.get("exception", "Traceback")
+
+
+def test_run_never_leaks_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    def body() -> t.Any:
+        raise OperationError(f"server echoed {TOKEN}", failure_reason="server_error", details={"x": TOKEN})
+
+    _rc, result = run_body(capsys, body)
+    assert TOKEN not in json.dumps(result)
+
+
+def test_injected_client_is_used(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = mock.MagicMock()
+
+    def body(module: GarageModule) -> None:
+        module.set_client("admin", fake)
+        assert module.admin is fake and module.client is fake
+
+    rc, _result = run_module({}, body, capsys)
+    assert rc == 0

@@ -8,7 +8,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageBadRequest, GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._resources import (
     AmbiguousKeyName,
     bucket_name_problem,
@@ -89,9 +89,17 @@ def test_find_key_by_name_one_read_when_unique() -> None:
     client.list_keys.assert_not_called()
 
 
-def test_find_key_by_name_absent() -> None:
+@pytest.mark.parametrize(
+    "no_match",
+    [
+        _search_error(0),  # Garage 2.0 - 2.2
+        GarageNotFound("Access key not found: app", status=404, code="NoSuchAccessKey"),  # Garage >= 2.3
+    ],
+    ids=["garage-2.0-400", "garage-2.3-404"],
+)
+def test_find_key_by_name_absent(no_match: Exception) -> None:
     client = MagicMock()
-    client.get_key_info.side_effect = _search_error(0)
+    client.get_key_info.side_effect = no_match
     assert find_key(client, name="app") is None
     client.list_keys.assert_not_called()
 

@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageNotFound
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 
 BUCKET_ID = "b" * 63 + "1"

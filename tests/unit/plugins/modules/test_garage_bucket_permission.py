@@ -9,7 +9,7 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageBadRequest, GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
 from ansible_collections.cellar.garage.plugins.modules import garage_bucket_permission as mod
 from tests.unit.plugins.modules._bucket_harness import (
     BUCKET_ID,

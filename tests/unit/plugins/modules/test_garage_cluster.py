@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageConnectionError
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageConnectionError
 from ansible_collections.cellar.garage.plugins.modules import garage_cluster, garage_cluster_info
 from tests.unit.plugins.modules._bucket_harness import run_module
 

@@ -12,7 +12,7 @@ from unittest import mock
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
     GarageConflict,
     GarageNotFound,

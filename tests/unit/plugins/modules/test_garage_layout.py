@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import (
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAccessDenied,
     GarageBadRequest,
     GarageServerError,

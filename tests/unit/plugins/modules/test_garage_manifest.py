@@ -15,7 +15,10 @@ from unittest import mock
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.cellar.garage.plugins.module_utils._client import GarageAccessDenied, GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
+    GarageAccessDenied,
+    GarageNotFound,
+)
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.modules import garage_manifest
 

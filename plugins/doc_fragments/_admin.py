@@ -2,19 +2,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# PRIVATE: may change in any release. Use it as `cellar.garage._connection`.
+# PRIVATE: may change in any release. Use it as `cellar.garage._admin`.
 
 from __future__ import annotations
 
 
 class ModuleDocFragment:
     # The Garage Admin API connection options shared by every module of the
-    # `garage` action group (argspec: plugins/module_utils/_connection.py).
+    # `garage` action group (argspec: ADMIN in plugins/module_utils/_options.py).
     DOCUMENTATION = r"""
 options:
   admin_url:
     description:
       - Base URL of the Garage Admin API (Garage's C([admin] api_bind_addr)), without the C(/v2) suffix.
+      - Must be an C(http://) or C(https://) URL with a host; anything else is refused before any call.
       - If not set, the value of the E(GARAGE_ADMIN_URL) environment variable is used.
     type: str
     default: http://127.0.0.1:3903
@@ -47,14 +48,18 @@ options:
     type: path
   timeout:
     description:
-      - Timeout in seconds of each HTTP request to the Admin API.
+      - Timeout in seconds of each HTTP request to the Admin API (at least V(1)).
     type: int
     default: 30
   retries:
     description:
       - How many times a request is retried after a connection error or an HTTP 429, 502, 503 or 504
         answer, with jittered exponential backoff (honouring C(Retry-After), capped at 30 seconds).
+      - A request that may already have reached Garage and is not safe to repeat (creating or
+        deleting a key, bucket or admin token, applying a layout) is never repeated; the module
+        then reads again to learn what happened, or says that the outcome is unknown.
       - Other errors are never retried. Each retry is reported as a warning. V(0) disables retries.
+        Must not be negative.
     type: int
     default: 3
 notes:
