@@ -25,8 +25,8 @@ import typing as t
 import urllib.error
 import urllib.request
 
-from .control import Package, parse_packages, parse_release
-from .errors import DebClosureError
+from ansible_collections.cellar.garage.plugins.module_utils._deb.control import Package, parse_packages, parse_release
+from ansible_collections.cellar.garage.plugins.module_utils._deb.errors import DebClosureError
 
 DEFAULT_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 _DECOMPRESS: dict[str, t.Callable[[bytes], bytes]] = {

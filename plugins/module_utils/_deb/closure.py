@@ -28,9 +28,9 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from .control import Package, Relation
-from .errors import DebClosureError
-from .version import compare, satisfies
+from ansible_collections.cellar.garage.plugins.module_utils._deb.control import Package, Relation
+from ansible_collections.cellar.garage.plugins.module_utils._deb.errors import DebClosureError
+from ansible_collections.cellar.garage.plugins.module_utils._deb.version import compare, satisfies
 
 
 @dataclass

@@ -17,8 +17,8 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 
-from .errors import DebClosureError
-from .version import OPERATORS, split
+from ansible_collections.cellar.garage.plugins.module_utils._deb.errors import DebClosureError
+from ansible_collections.cellar.garage.plugins.module_utils._deb.version import OPERATORS, split
 
 # One alternative of a relationship field: name[:archqual] [(op version)] [arch restrictions] [<profiles>]
 _RELATION_RE = re.compile(

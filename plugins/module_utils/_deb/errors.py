@@ -4,24 +4,18 @@
 #
 # PRIVATE: may change in any release.
 
-"""The one error type of the .deb closure code, with a stable snake_case ``failure_reason``."""
+"""The error of the .deb closure code: an :class:`OperationError` with a stable ``failure_reason``."""
 
 from __future__ import annotations
 
-import typing as t
+from ansible_collections.cellar.garage.plugins.module_utils._errors import OperationError
 
 
-class DebClosureError(Exception):
+class DebClosureError(OperationError):
     """A closure could not be resolved, a lock or an index is malformed, a download does not match.
 
-    ``failure_reason`` is stable and machine-readable (``unresolvable_dependency``, ``unknown_package``,
+    ``failure_reason`` is one of ``unresolvable_dependency``, ``unknown_package``,
     ``ambiguous_virtual_package``, ``conflict``, ``malformed_version``, ``malformed_relation``,
-    ``malformed_index``, ``malformed_lock``, ``hash_mismatch``, ``signature_invalid``, ``download_failed``,
-    ``architecture_mismatch``); ``details`` carries the facts behind the message.
+    ``malformed_index``, ``malformed_lock``, ``hash_mismatch``, ``signature_invalid``,
+    ``download_failed``, ``architecture_mismatch``; ``details`` carries the facts behind the message.
     """
-
-    def __init__(self, message: str, *, failure_reason: str, details: t.Mapping[str, t.Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.failure_reason = failure_reason
-        self.details = dict(details or {})

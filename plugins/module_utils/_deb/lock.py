@@ -28,9 +28,9 @@ import posixpath
 import re
 import typing as t
 
-from .closure import Closure
-from .errors import DebClosureError
-from .version import split
+from ansible_collections.cellar.garage.plugins.module_utils._deb.closure import Closure
+from ansible_collections.cellar.garage.plugins.module_utils._deb.errors import DebClosureError
+from ansible_collections.cellar.garage.plugins.module_utils._deb.version import split
 
 LOCK_VERSION = 1
 PACKAGE_KEYS = ("package", "version", "architecture", "filename", "sha256", "size", "url")

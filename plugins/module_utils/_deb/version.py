@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import DebClosureError
+from ansible_collections.cellar.garage.plugins.module_utils._deb.errors import DebClosureError
 
 OPERATORS = ("<<", "<=", "=", ">=", ">>")
 _VERSION_RE = re.compile(r"^(?:(?P<epoch>[0-9]+):)?(?P<rest>[0-9][A-Za-z0-9.+~:-]*)$")
