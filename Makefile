@@ -28,6 +28,9 @@ help:
 	@echo "make sanity       ansible-test sanity (scripts/sanity)"
 	@echo "make integration  integration tests only"
 	@echo "make build        ansible-galaxy collection build into build/dist"
+	@echo "make molecule     Molecule scenarios of the roles on nspawn hosts (root; S=\"garage podman\" for some)"
+	@echo "make ansible-lint ansible-lint, production profile (roles, playbooks, inventories, molecule)"
+	@echo "make deb-locks    regenerate the committed .deb closure locks (a deliberate act: review the diff)"
 	@echo "make clean        remove build output (keeps $(VENV))"
 
 # Debian packages: checked once per run (the stamp lives in build/, and `apt.txt` changes
@@ -78,6 +81,15 @@ demo-stop:
 
 build: venv
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path build/dist
+
+molecule: venv
+	scripts/molecule-stage $(S)
+
+ansible-lint: venv
+	$(VENV)/bin/ansible-lint roles playbooks site.yml inventories extensions/molecule
+
+deb-locks: venv
+	scripts/deb-closure-locks
 
 clean:
 	rm -rf build dist tests/output .mypy_cache .ruff_cache
