@@ -20,8 +20,8 @@ description:
     C(.deb)) that the C(cellar.garage.deb_closure) role installs offline.
   - The file is only rewritten when what it pins changes (packages, versions, hashes, the request, the
     architecture, Recommends); a newer archive date alone changes nothing. Regenerating a lock is a
-    deliberate act: review the diff like code.
-  - Runs where the archive is reachable, usually the controller (C(delegate_to: localhost)).
+    deliberate act; review the diff like code.
+  - "Runs where the archive is reachable, usually the controller (C(delegate_to: localhost))."
 author:
   - cellar.garage maintainers (!UNKNOWN)
 extends_documentation_fragment:
