@@ -52,10 +52,10 @@ def test_order(older: str, newer: str) -> None:
     assert compare(newer, older) == 1
 
 
-@pytest.mark.parametrize(("left", "right"), EQUAL)
-def test_equal(left: str, right: str) -> None:
-    assert compare(left, right) == 0
-    assert compare(right, left) == 0
+@pytest.mark.parametrize("pair", EQUAL)
+def test_equal(pair: tuple[str, str]) -> None:
+    assert compare(*pair) == 0
+    assert compare(*reversed(pair)) == 0
 
 
 @pytest.mark.skipif(shutil.which("dpkg") is None, reason="dpkg is the reference")
