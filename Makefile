@@ -14,7 +14,7 @@ APT_STAMP := build/.apt-ensured
 
 export VENV := $(abspath $(VENV))
 
-.PHONY: help apt venv garage test lint ruff mypy unit sanity integration demo demo-stop build clean
+.PHONY: help apt venv docs-venv garage test lint ruff mypy unit sanity integration demo demo-stop build clean molecule ansible-lint deb-locks
 
 help:
 	@echo "make demo         converge the example estate on a real 3-node Garage on loopback (scripts/demo)"
@@ -51,18 +51,28 @@ $(STAMP): requirements/test.txt | $(APT_STAMP)
 	$(VENV)/bin/python -m pip install --quiet -r requirements/test.txt
 	@touch $@
 
-test: venv
+# antsibull-changelog and antsibull-docs (Sphinx, docutils >= 0.20) in their own venv: awscli 1.x
+# in .venv needs docutils <= 0.19.
+DOCS_VENV ?= .venv-docs
+DOCS_STAMP := $(DOCS_VENV)/.installed-docs-requirements
+docs-venv: $(DOCS_STAMP)
+$(DOCS_STAMP): requirements/docs.txt | $(APT_STAMP)
+	@test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet -r requirements/docs.txt
+	@touch $@
+
+test: venv docs-venv
 	scripts/run-tests
 
 lint: venv
 	$(VENV)/bin/ruff check plugins tests
-	cd .collections && $(VENV)/bin/mypy --config-file ../.mypy.ini ansible_collections/cellar/garage/plugins/module_utils
+	cd .collections && $(VENV)/bin/mypy --config-file ../.mypy.ini ansible_collections/cellar/garage/plugins
 
 ruff: venv
 	$(VENV)/bin/ruff check plugins tests
 
 mypy: venv
-	cd .collections && $(VENV)/bin/mypy --config-file ../.mypy.ini ansible_collections/cellar/garage/plugins/module_utils
+	cd .collections && $(VENV)/bin/mypy --config-file ../.mypy.ini ansible_collections/cellar/garage/plugins
 
 unit: venv
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -q tests/unit

@@ -299,7 +299,10 @@ class GarageNode:
         """Start the process (again): the node keeps its id and data across restarts."""
         if self.running:
             return
-        env = dict(os.environ, RUST_LOG=os.environ.get("GARAGE_TEST_RUST_LOG", "garage=info"), RUST_BACKTRACE="1")
+        # Garage reads GARAGE_ADMIN_TOKEN, GARAGE_RPC_SECRET, ... from its environment and lets
+        # them override the config: a node's environment carries none of the caller's.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GARAGE_")}
+        env.update(RUST_LOG=os.environ.get("GARAGE_TEST_RUST_LOG", "garage=info"), RUST_BACKTRACE="1")
         # Own UTS namespace: each node reports its own hostname, as nodes on separate machines do.
         argv = ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', self.hostname,
                 self.binary, "-c", str(self.config), "server"]  # fmt: skip
@@ -458,8 +461,13 @@ class LocalCluster:
     def admin(self, endpoint: str, node: int = 0, **kw: t.Any) -> t.Any:
         return admin_json(self.nodes[node].admin_url, self.token, endpoint, **kw)
 
-    def wait_peers_up(self, timeout: float = HEALTH_TIMEOUT) -> None:
-        """Until every running node sees every running node as up."""
+    def wait_peers_up(self, timeout: float = HEALTH_TIMEOUT, *, hostnames: bool = False) -> None:
+        """Until every running node sees every running node as up (``hostnames``: and knows its hostname).
+
+        A node learns a peer's hostname (and version) from the peer's status broadcast, which
+        Garage sends every 10 s: right after a connection, GetClusterStatus lists the peer with
+        ``hostname: null``. Tooling that names nodes by hostname has to wait for it (up to 10 s).
+        """
         running = [i for i, n in enumerate(self.nodes) if n.running]
         want = {self.nodes[i].node_id for i in running}
         deadline = time.monotonic() + timeout
@@ -468,7 +476,8 @@ class LocalCluster:
             ok = True
             for i in running:
                 last = self.admin("GetClusterStatus", node=i)
-                if not want <= {x["id"] for x in last["nodes"] if x["isUp"]}:
+                known = {x["id"] for x in last["nodes"] if x["isUp"] and (x.get("hostname") or not hostnames)}
+                if not want <= known:
                     ok = False
                     break
             if ok:
@@ -477,14 +486,15 @@ class LocalCluster:
                 raise ClusterError(f"nodes not all connected after {timeout}s: {last}")
             time.sleep(0.1)
 
-    def connect_all(self) -> None:
-        """Connect node 1 to every other node (Garage gossips the rest) and wait for it."""
+    def connect_all(self, *, hostnames: bool = False) -> None:
+        """Connect node 1 to every other node (Garage gossips the rest) and wait for it
+        (``hostnames``: also until every node knows every peer's hostname, see wait_peers_up)."""
         peers = [n.peer for n in self.nodes[1:]]
         if peers:
             res = self.admin("ConnectClusterNodes", body=peers)
             if not all(r["success"] for r in res):
                 raise ClusterError(f"ConnectClusterNodes failed: {res}")
-        self.wait_peers_up()
+        self.wait_peers_up(hostnames=hostnames)
 
     def apply_layout(self, zones: t.Sequence[str] = ZONES, capacity: int = 10**12) -> None:
         """Assign every node (round-robin over ``zones``) and apply the next layout version."""
@@ -526,7 +536,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
         cluster = LocalCluster(workdir, nodes=args.nodes, port_base=args.port_base, detached=True)
         cluster.start()
         print(f"garage-cluster: started {len(cluster.nodes)} {cluster.version} node(s)", file=sys.stderr)
-    cluster.connect_all()
+    cluster.connect_all(hostnames=True)  # the demo's layout play names nodes by hostname
     if args.layout and not cluster.admin("GetClusterLayout")["roles"]:
         cluster.apply_layout()
     if args.layout:

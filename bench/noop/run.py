@@ -66,7 +66,7 @@ class Cluster:
         self.g.stop()
 
 
-def write_inventory(inv: Path, standin: Cluster, n_buckets: int, n_keys: int, n_perms: int) -> dict[str, int]:
+def write_inventory(inv: Path, cluster: Cluster, n_buckets: int, n_keys: int, n_perms: int) -> dict[str, int]:
     (inv / "group_vars" / "garage").mkdir(parents=True)
     (inv / "hosts.yml").write_text(
         yaml.safe_dump(
@@ -88,8 +88,8 @@ def write_inventory(inv: Path, standin: Cluster, n_buckets: int, n_keys: int, n_
     )
     connection = {
         "garage_admin_host": "localhost",
-        "garage_admin_url": standin.admin_url,
-        "garage_admin_token_file": str(standin.token_file),
+        "garage_admin_url": cluster.admin_url,
+        "garage_admin_token_file": str(cluster.token_file),
         "garage_secrets_dir": str(inv.parent / "secrets"),
     }
     keys = [{"name": f"bench-key-{i:03d}", "allow_create_bucket": i % 10 == 0} for i in range(n_keys)]
@@ -174,29 +174,28 @@ def main() -> int:
     args = ap.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cellar-bench-noop-"))
-    standin = Cluster(workdir)
+    cluster = Cluster(workdir)
     lines: list[str] = []
     try:
-        standin.apply_layout()
         inv = workdir / "inventory"
-        counts = write_inventory(inv, standin, args.buckets, args.keys, args.permissions)
+        counts = write_inventory(inv, cluster, args.buckets, args.keys, args.permissions)
         resources = sum(counts.values())
         load_before = os.getloadavg()
 
-        standin.reset_calls()
+        cluster.reset_calls()
         first_wall, first_changed, _calls = run_provision(inv, workdir, pipelining=args.pipelining)
-        first_calls = standin.calls()
-        standin.reset_calls()
+        first_calls = cluster.calls()
+        cluster.reset_calls()
         noop_wall, noop_changed, noop_out = run_provision(inv, workdir, pipelining=args.pipelining)
-        noop_calls = standin.calls()
+        noop_calls = cluster.calls()
         load_after = os.getloadavg()
 
         per_kind: dict[str, tuple[float, dict[str, int], int]] = {}
         if args.attribute:
             for tag in RESOURCE_TAGS:
-                standin.reset_calls()
+                cluster.reset_calls()
                 wall, changed, _calls = run_provision(inv, workdir, tags=tag, pipelining=args.pipelining)
-                per_kind[tag] = (wall, standin.calls(), changed)
+                per_kind[tag] = (wall, cluster.calls(), changed)
 
         first_total = sum(first_calls.values())
         noop_total = sum(noop_calls.values())
@@ -211,7 +210,7 @@ def main() -> int:
             f"after: {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} "
             "(the machine is shared; wall times scale with it, call counts do not)",
             f"- Estate: {counts['buckets']} buckets, {counts['keys']} keys, {counts['permissions']} permissions "
-            f"= {resources} resources, against real Garage {standin.version} "
+            f"= {resources} resources, against real Garage {cluster.version} "
             "(3 nodes, loopback, calls counted by the fault proxy)",
             "- Command: `.venv/bin/python bench/noop/run.py " + " ".join(sys.argv[1:]) + "`",
             "",
@@ -252,7 +251,7 @@ def main() -> int:
             lines += ["", f"WARNING: the no-op run reported changed={noop_changed}:", "", "```", noop_out[-3000:]]
             lines += ["```"]
     finally:
-        standin.stop()
+        cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)  # throwaway keys' secrets included
 
     text = "\n".join(lines) + "\n"

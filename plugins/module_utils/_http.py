@@ -178,10 +178,11 @@ Transport = t.Callable[[str, str, dict[str, str], t.Optional[bytes], float], Res
 class HttpClient:
     """Base of the collection's JSON-over-HTTP clients.
 
-    Subclasses set :attr:`service` (used in messages), and override :meth:`auth_headers`,
-    :meth:`error_for_status` and :meth:`connection_error` as needed.
+    Subclasses set :attr:`service` / :attr:`server` (used in messages) and the error classes, and
+    override :meth:`auth_headers` and :meth:`error_for_status` to speak their server's dialect.
 
     :param base_url: scheme, host, port and optional path prefix, without a trailing ``/``.
+    :param token: the secret :meth:`auth_headers` sends (kept private: never in repr or errors).
     :param retries: extra attempts for retryable failures (0 = no retry).
     :param on_retry: called as ``on_retry(message)`` before each retry sleep.
     :param on_request: called as ``on_request(name)`` before each HTTP attempt.
@@ -189,11 +190,18 @@ class HttpClient:
     :param transport: injectable transport (tests); default: ansible-core's ``Request``.
     """
 
+    #: The API's name in messages (``Cannot reach <service> at <url>``).
     service = "HTTP API"
+    #: The server's name in messages (``the request may have reached <server>``).
+    server = "the server"
+    #: Error class of answers that are not JSON; of calls without an answer.
+    error_class: type[HttpError] = HttpError
+    connection_error_class: type[HttpConnectionError] = HttpConnectionError
 
     def __init__(
         self,
         base_url: str,
+        token: str | None = None,
         *,
         timeout: float = 30,
         retries: int = 3,
@@ -201,18 +209,19 @@ class HttpClient:
         ca_path: str | None = None,
         on_retry: t.Callable[[str], None] | None = None,
         on_request: t.Callable[[str], None] | None = None,
-        sleep: t.Callable[[float], None] = time.sleep,
+        sleep: t.Callable[[float], None] | None = None,
         transport: Transport | None = None,
         user_agent: str = "cellar.garage",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.__token = token
         self.timeout = timeout
         self.retries = max(0, int(retries))
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.on_retry = on_retry
         self.on_request = on_request
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
         self.user_agent = user_agent
         self._transport: Transport = transport or self._open_url_transport
         self._request: t.Any = None
@@ -221,13 +230,25 @@ class HttpClient:
         self.calls: Counter[str] = Counter()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, token={'<set>' if self.__token else None})"
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.__token)
+
+    def set_token(self, token: str | None) -> None:
+        self.__token = token
+
+    def _token(self) -> str | None:
+        """For :meth:`auth_headers` only."""
+        return self.__token
 
     # ------------------------------------------------------------------ hooks
 
     def auth_headers(self) -> dict[str, str]:
-        """Headers that authenticate a call (secrets: never logged)."""
-        return {}
+        """Headers that authenticate a call (secrets: never logged). Default: a bearer token."""
+        token = self._token()
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     def error_for_status(self, status: int, body: bytes, *, name: str, reason: str | None = None) -> HttpError:
         """The typed error of an HTTP error answer. The default reads ``{"message": ...}`` bodies."""
@@ -236,8 +257,8 @@ class HttpClient:
 
     def invalid_answer(self, body: bytes, *, name: str, status: int) -> HttpError:
         """The typed error of a success answer that is not JSON."""
-        return HttpError(
-            f"{self.service} answered with invalid JSON: {body[:200]!r}",
+        return self.error_class(
+            f"{self.server.capitalize()} answered with invalid JSON: {body[:200]!r}",
             status=status,
             endpoint=name,
             failure_reason=INVALID_RESPONSE,
@@ -246,13 +267,15 @@ class HttpClient:
     def connection_error(self, description: str, *, name: str, may_have_landed: bool) -> HttpError:
         """The typed error of a call that got no HTTP answer."""
         if may_have_landed:
-            return HttpConnectionError(
+            return self.connection_error_class(
                 f"No answer from {self.service} at {self.base_url} to {name} ({description}); the request "
-                "may have reached it, so its outcome is unknown",
+                f"may have reached {self.server}, so its outcome is unknown",
                 endpoint=name,
                 may_have_landed=True,
             )
-        return HttpConnectionError(f"Cannot reach {self.service} at {self.base_url}: {description}", endpoint=name)
+        return self.connection_error_class(
+            f"Cannot reach {self.service} at {self.base_url}: {description}", endpoint=name
+        )
 
     # ------------------------------------------------------------------ transport
 

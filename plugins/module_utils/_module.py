@@ -26,7 +26,6 @@ Only ``main()`` may call ``run``/``exit_*``/``fail_*`` (tests/unit/test_module_s
 
 from __future__ import annotations
 
-import contextlib
 import traceback
 import typing as t
 
@@ -38,7 +37,6 @@ from ansible_collections.cellar.garage.plugins.module_utils._errors import (
     UNEXPECTED_ERROR,
     OperationError,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageError
 from ansible_collections.cellar.garage.plugins.module_utils._options import (
     ADMIN,
     MISSING_TOKEN_MSG,
@@ -70,6 +68,7 @@ class GarageModule(AnsibleModule):
         required_if: t.Sequence[t.Sequence[t.Any]] | None = None,
         required_by: t.Mapping[str, t.Sequence[str]] | None = None,
         supports_check_mode: bool = True,
+        groups_used_when: t.Mapping[str, str] | None = None,
         **kwargs: t.Any,
     ) -> None:
         spec = merge_groups(option_groups)
@@ -86,8 +85,12 @@ class GarageModule(AnsibleModule):
         )
         super().__init__(**spec.to_kwargs(), supports_check_mode=supports_check_mode, **kwargs)
         self.option_groups: tuple[OptionGroup, ...] = tuple(option_groups)
+        #: group name -> the module option that switches the group on (e.g. ``openbao`` ->
+        #: ``openbao_path``): an optional group is validated and usable only when it is set.
+        self.groups_used_when: dict[str, str] = dict(groups_used_when or {})
         self._clients: dict[str, t.Any] = {}
-        problems = [problem for group in self.option_groups for problem in group.validate(self.params)]
+        in_use = [group for group in self.option_groups if self.uses_group(group.name)]
+        problems = [problem for group in in_use for problem in group.validate(self.params)]
         if problems:
             self.fail_json(msg="; ".join(problems), failure_reason=INVALID_INPUT, changed=False)
 
@@ -95,6 +98,11 @@ class GarageModule(AnsibleModule):
 
     def _hooks(self) -> ClientHooks:
         return ClientHooks(warn=self.warn, add_secret=self.no_log_values.add)
+
+    def uses_group(self, name: str) -> bool:
+        """Whether option group ``name`` is in use (always, unless ``groups_used_when`` names it)."""
+        option = self.groups_used_when.get(name)
+        return option is None or self.params.get(option) not in (None, "")
 
     def client_for(self, name: str) -> t.Any:
         """The client of option group ``name``, built on first use (fails cleanly on bad credentials)."""
@@ -129,14 +137,35 @@ class GarageModule(AnsibleModule):
 
     @property
     def client(self) -> t.Any:
-        """Same as :attr:`admin` (kept while modules are ported)."""
+        """Same as :attr:`admin`."""
         return self.admin
 
-    @client.setter
-    def client(self, value: t.Any) -> None:
-        self.set_client("admin", value)
+    # ------------------------------------------------------------------ parameters
+
+    def explicit_suboptions(self, option: str) -> set[str]:
+        """The suboption names the user actually passed for dict option ``option``.
+
+        Ansible fills unset suboptions with ``None``, which cannot be told from an explicit
+        ``null``; the raw arguments can. ``_load_params`` is documented by ansible-core for "very
+        dynamic custom modules"; when it is unavailable only the ``none`` words are honoured.
+        """
+        try:
+            from ansible.module_utils import basic
+
+            raw = basic._load_params()
+        except Exception:  # noqa: BLE001 - any failure just means "unknown"
+            return set()
+        value = raw.get(option) if isinstance(raw, dict) else None
+        return set(value) if isinstance(value, dict) else set()
 
     # ------------------------------------------------------------------ the one conversion
+
+    def fail_json(self, msg: str, **kwargs: t.Any) -> t.NoReturn:
+        """Every failure carries a ``failure_reason``; AnsibleModule's own argument checks (unknown
+        or conflicting options, wrong types) fail with ``invalid_input``."""
+        kwargs.setdefault("failure_reason", INVALID_INPUT)
+        super().fail_json(msg=msg, **kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover - fail_json exits
 
     def fail_error(self, exc: OperationError) -> t.NoReturn:
         """``fail_json`` for an :class:`OperationError` (msg, failure_reason, changed, ...)."""
@@ -176,6 +205,8 @@ class GarageModule(AnsibleModule):
             self.exit_outcome(value)
         result = dict(value)
         result.setdefault("changed", False)
+        for warning in result.pop("warnings", None) or []:
+            self.warn(warning)
         self.exit_json(**result)
         raise AssertionError("unreachable")  # pragma: no cover - exit_json exits
 
@@ -188,57 +219,4 @@ class GarageModule(AnsibleModule):
         if self._diff:
             result["diff"] = outcome.diff()
         self.exit_json(changed=outcome.changed, **result)
-        raise AssertionError("unreachable")  # pragma: no cover - exit_json exits
-
-    # ------------------------------------------------------------------ legacy (until every module is ported)
-
-    def fail_api(self, exc: GarageError, verb: str, thing: str, name: str | None = None, **result: t.Any) -> t.NoReturn:
-        """``Failed to <verb> <thing> '<name>': <Code>: <message>``, plus ``status`` and ``garage_code``."""
-        what = f"{thing} '{name}'" if name is not None else thing
-        result.setdefault("changed", False)
-        result.setdefault("status", exc.status)
-        result.setdefault("garage_code", exc.code)
-        result.setdefault("failure_reason", exc.failure_reason)
-        self.fail_json(msg=f"Failed to {verb} {what}: {exc.detail}", **result)
-        raise AssertionError("unreachable")  # pragma: no cover - fail_json exits
-
-    @contextlib.contextmanager
-    def api_errors(self, verb: str, thing: str, name: str | None = None, **result: t.Any) -> t.Iterator[None]:
-        """Turn an exception raised inside the block into ONE clean ``fail_json`` (legacy)."""
-        api_error: GarageError | None = None
-        unexpected: Exception | None = None
-        formatted = ""
-        try:
-            yield
-        except GarageError as exc:
-            api_error = exc
-        except Exception as exc:  # noqa: BLE001 - converted once, here, with context
-            unexpected = exc
-            formatted = traceback.format_exc()
-        if api_error is not None:
-            self.fail_api(api_error, verb, thing, name, **result)
-        if unexpected is not None:
-            what = f"{thing} '{name}'" if name is not None else thing
-            result.setdefault("changed", False)
-            result.setdefault("failure_reason", UNEXPECTED_ERROR)
-            self.fail_json(
-                msg=f"Failed to {verb} {what}: unexpected {type(unexpected).__name__}: {unexpected}",
-                exception=formatted,
-                **result,
-            )
-
-    def exit_resource(
-        self,
-        changed: bool,
-        before: t.Any = None,
-        after: t.Any = None,
-        **result: t.Any,
-    ) -> t.NoReturn:
-        """``exit_json(changed=..., **result)`` plus ``diff={'before','after'}`` in diff mode (legacy)."""
-        if self._diff:
-            result["diff"] = {
-                "before": before if before is not None else {},
-                "after": after if after is not None else {},
-            }
-        self.exit_json(changed=changed, **result)
         raise AssertionError("unreachable")  # pragma: no cover - exit_json exits

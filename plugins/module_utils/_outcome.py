@@ -16,7 +16,9 @@ No Ansible here. An operation reads, plans and (unless ``dry_run``) applies, the
 - ``changed``: derived, ``before != after`` -- the diff and ``changed`` cannot disagree;
 - ``result``: the keys the module returns (e.g. ``{"bucket": view}``), merged into the result;
 - ``warnings``: shown by Ansible;
-- ``undo``: how to revert what the operation did (used by the saga), or ``None``.
+- ``undo``: how to revert what the operation did (used by the saga), or ``None``;
+- ``label``: names the resource in the diff header, as the user wrote it
+  (``bucket 'photos'``, ``permissions of key 'app' on bucket 'photos'``).
 
 ``GarageModule.exit_outcome(outcome)`` turns it into ``exit_json(changed=..., diff=...,
 **result)``.
@@ -80,6 +82,9 @@ class Outcome:
     result: t.Mapping[str, t.Any] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     undo: Undo | None = None
+    label: str | None = None
+    #: Per-resource outcomes of a whole-estate operation: the diff is then one entry per changed part.
+    parts: tuple[Outcome, ...] = ()
 
     def __post_init__(self) -> None:
         if self.before is None:
@@ -91,9 +96,15 @@ class Outcome:
     def changed(self) -> bool:
         return self.before != self.after
 
-    def diff(self) -> dict[str, t.Any]:
-        """``{"before": ..., "after": ...}`` for Ansible's diff mode."""
-        return {"before": dict(self.before or ABSENT), "after": dict(self.after or ABSENT)}
+    def diff(self) -> t.Any:
+        """``{"before": ..., "after": ...}`` for Ansible's diff mode, with headers naming the resource;
+        with ``parts``, a list of the diffs of the parts that change."""
+        if self.parts:
+            return [part.diff() for part in self.parts if part.changed]
+        diff: dict[str, t.Any] = {"before": dict(self.before or ABSENT), "after": dict(self.after or ABSENT)}
+        if self.label:
+            diff["before_header"] = diff["after_header"] = self.label
+        return diff
 
     def with_result(self, **result: t.Any) -> Outcome:
         return dataclasses.replace(self, result={**self.result, **result})

@@ -17,8 +17,9 @@ step actually did, e.g. "delete bucket <id>" once the id is known) is how to rev
 - with ``dry_run=True`` every step plans (its operation must not write) and nothing is undone;
 - on an exception at step *k*, runs the undos of the completed steps in reverse; an undo that
   fails is recorded in ``manual_cleanup_required`` while the others still run; then raises one
-  :class:`SagaFailed` whose ``failure_reason`` is step *k*'s, or ``rollback_failed`` when
-  something is left, with ``failed_step`` and the per-step ``steps`` report in its details.
+  :class:`SagaFailed` whose ``failure_reason`` is step *k*'s (``outcome_unknown`` when step *k*
+  may or may not have taken effect), or ``rollback_failed`` when something is left, with
+  ``failed_step``, ``step_failure_reason`` and the per-step ``steps`` report in its details.
 
 Idempotence belongs to the operations: a second run's "ensure bucket" finds the bucket and
 returns an unchanged outcome without undo. No retries, persistence or async here.
@@ -33,6 +34,7 @@ import dataclasses
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._errors import (
+    OUTCOME_UNKNOWN,
     ROLLBACK_FAILED,
     OperationError,
     describe,
@@ -165,9 +167,12 @@ class Saga:
         if isinstance(exc, OperationError):
             details.update({k: v for k, v in exc.details.items() if k not in details})
             details.setdefault("cause", exc.failure_reason)
+        reason = failed.failure_reason
+        if isinstance(exc, OperationError) and exc.failure_reason == OUTCOME_UNKNOWN:
+            reason = OUTCOME_UNKNOWN  # the caller must read before it tries again
         return SagaFailed(
             message,
-            failure_reason=ROLLBACK_FAILED if undo_failed else failed.failure_reason,
+            failure_reason=ROLLBACK_FAILED if undo_failed else reason,
             failed_step=failed.name,
             changed=bool(manual) or left_changed or failed_changed,
             manual_cleanup_required=manual,

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: deb_closure_lock
 short_description: Resolve the closure of Debian packages against a target's base and write its lock
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Resolves every package that O(packages) need and that the target base (its dpkg status file,
     O(status_file)) does not already have, with or without Recommends, from the archive O(sources).
@@ -23,7 +23,7 @@ description:
     deliberate act; review the diff like code.
   - "Runs where the archive is reachable, usually the controller (C(delegate_to: localhost))."
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._attributes
 attributes:

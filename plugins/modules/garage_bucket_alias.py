@@ -18,7 +18,7 @@ description:
   - The target bucket is given by one of its global aliases (O(bucket)) or by its id (O(bucket_id)).
   - To manage all global aliases of a bucket at once, use O(cellar.garage.garage_bucket#module:global_aliases).
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes
@@ -129,14 +129,10 @@ alias:
 
 import typing as t
 
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import aliases
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
-from ansible_collections.cellar.garage.plugins.module_utils._resources import (
-    AmbiguousKeyName,
-    bucket_name_problem,
-    find_bucket,
-    find_key,
-    reference_problem,
-)
+from ansible_collections.cellar.garage.plugins.module_utils._options import ADMIN
+from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     "alias": {"type": "str", "required": True},
@@ -148,186 +144,18 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 }
 
 
-def validate(params: dict[str, t.Any]) -> str | None:
-    problem = bucket_name_problem(params["alias"])
-    if problem:
-        return f"Invalid alias '{params['alias']}': a bucket name {problem}"
-    return reference_problem(
-        bucket=params.get("bucket"),
-        bucket_id=params.get("bucket_id"),
-        access_key_id=params.get("access_key_id"),
-        access_key_name=params.get("access_key_name"),
-    )
-
-
-def alias_count(info: dict[str, t.Any]) -> int:
-    """Active aliases of a bucket, global and local together (what Garage's last-alias rule counts)."""
-    local = sum(len(k.get("bucketLocalAliases") or []) for k in info.get("keys") or [])
-    return len(info.get("globalAliases") or []) + local
-
-
-def last_alias_message(alias: str, bucket_id: str) -> str:
-    return (
-        f"Cannot remove alias '{alias}': it is the last alias of bucket {bucket_id} (global and local aliases "
-        "count together) and Garage refuses to leave a bucket without any alias. Delete the bucket instead "
-        "(cellar.garage.garage_bucket with state=absent), or add another alias first"
-    )
-
-
-class AliasManager:
-    def __init__(self, module: GarageModule) -> None:
-        self.module = module
-        self.client = module.client
-        p = module.params
-        self.alias: str = p["alias"]
-        self.bucket_name: str | None = p.get("bucket")
-        self.bucket_id: str | None = p.get("bucket_id")
-        self.present = p["state"] == "present"
-        self.key_ref: str | None = p.get("access_key_id") or p.get("access_key_name")
-        self.local = self.key_ref is not None
-
-    def fail(self, msg: str, **result: t.Any) -> t.NoReturn:
-        self.module.fail_json(msg=msg, **result)
-        raise AssertionError("unreachable")  # pragma: no cover - fail_json exits
-
-    @property
-    def bucket_label(self) -> str:
-        return t.cast(str, self.bucket_name or self.bucket_id)
-
-    def finish(self, changed: bool, bucket_id: str | None, key_id: str | None, before: bool, after: bool) -> t.NoReturn:
-        def state(present: bool) -> dict[str, t.Any]:
-            return {
-                "alias": self.alias,
-                "bucket_id": bucket_id,
-                "access_key_id": key_id,
-                "state": "present" if present else "absent",
-            }
-
-        self.module.exit_resource(changed, state(before), state(after), alias=state(after))
-
-    def read_bucket(self, name: str | None = None, bucket_id: str | None = None) -> dict[str, t.Any] | None:
-        with self.module.api_errors("read", "bucket", name or bucket_id):
-            return find_bucket(self.client, name=name, bucket_id=bucket_id)
-
-    # ------------------------------------------------------------------ global
-
-    def run_global(self) -> t.NoReturn:
-        module = self.module
-        info = self.read_bucket(self.bucket_name, self.bucket_id)
-        if info is None:
-            if self.present:
-                self.fail(f"Bucket '{self.bucket_label}' does not exist")
-            self.finish(False, None, None, False, False)
-        bucket_id = info["id"]
-        has = self.alias in (info.get("globalAliases") or [])
-        if self.present:
-            if has:
-                self.finish(False, bucket_id, None, True, True)
-            other = self.read_bucket(self.alias)
-            if other is not None and other.get("id") != bucket_id:
-                module.fail_json(
-                    msg=(
-                        f"Global alias '{self.alias}' already points to another bucket ({other.get('id')}); "
-                        "remove it from that bucket first"
-                    )
-                )
-            if not module.check_mode:
-                with module.api_errors("add global alias to", "bucket", self.bucket_label):
-                    self.client.add_bucket_alias({"bucketId": bucket_id, "globalAlias": self.alias})
-            self.finish(True, bucket_id, None, False, True)
-        if not has:
-            self.finish(False, bucket_id, None, False, False)
-        if alias_count(info) <= 1:
-            self.fail(last_alias_message(self.alias, bucket_id))
-        if not module.check_mode:
-            with module.api_errors("remove global alias from", "bucket", self.bucket_label):
-                self.client.remove_bucket_alias({"bucketId": bucket_id, "globalAlias": self.alias})
-        self.finish(True, bucket_id, None, True, False)
-
-    # ------------------------------------------------------------------ local
-
-    def read_key(self) -> dict[str, t.Any] | None:
-        p = self.module.params
-        with self.module.api_errors("read", "access key", self.key_ref):
-            try:
-                return find_key(self.client, key_id=p.get("access_key_id"), name=p.get("access_key_name"))
-            except AmbiguousKeyName as exc:
-                self.fail(str(exc), key_ids=exc.ids)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def target_entry(self, key: dict[str, t.Any]) -> dict[str, t.Any] | None:
-        """The key's view of the target bucket (GetKeyInfo.buckets[]), if the key relates to it."""
-        for entry in key.get("buckets") or []:
-            if self.bucket_id is not None and entry.get("id") == self.bucket_id:
-                return entry
-            if self.bucket_name is not None and self.bucket_name in (entry.get("globalAliases") or []):
-                return entry
-        return None
-
-    def run_local(self) -> t.NoReturn:
-        module = self.module
-        key = self.read_key()
-        if key is None:
-            if self.present:
-                self.fail(f"Access key '{self.key_ref}' does not exist")
-            self.finish(False, self.bucket_id, None, False, False)
-        key_id = key.get("accessKeyId") or key.get("id")
-        entry = self.target_entry(key)
-        has = entry is not None and self.alias in (entry.get("localAliases") or [])
-        if self.present:
-            if has:
-                self.finish(False, t.cast(dict, entry)["id"], key_id, True, True)
-            for other in key.get("buckets") or []:
-                if other is not entry and self.alias in (other.get("localAliases") or []):
-                    module.fail_json(
-                        msg=(
-                            f"Local alias '{self.alias}' of access key {key_id} already points to another bucket "
-                            f"({other.get('id')}); remove it from that bucket first"
-                        )
-                    )
-            if entry is not None:
-                bucket_id = entry["id"]
-            else:
-                info = self.read_bucket(self.bucket_name, self.bucket_id)
-                if info is None:
-                    self.fail(f"Bucket '{self.bucket_label}' does not exist")
-                bucket_id = info["id"]
-            if not module.check_mode:
-                with module.api_errors("add local alias to", "bucket", self.bucket_label):
-                    self.client.add_bucket_alias(
-                        {"bucketId": bucket_id, "accessKeyId": key_id, "localAlias": self.alias}
-                    )
-            self.finish(True, bucket_id, key_id, False, True)
-        if not has:
-            self.finish(False, entry["id"] if entry else self.bucket_id, key_id, False, False)
-        bucket_id = t.cast(dict, entry)["id"]
-        info = self.read_bucket(bucket_id=bucket_id)
-        if info is None:  # deleted meanwhile
-            self.finish(False, None, key_id, False, False)
-        if alias_count(info) <= 1:
-            self.fail(last_alias_message(self.alias, bucket_id))
-        if not module.check_mode:
-            with module.api_errors("remove local alias from", "bucket", self.bucket_label):
-                self.client.remove_bucket_alias(
-                    {"bucketId": bucket_id, "accessKeyId": key_id, "localAlias": self.alias}
-                )
-        self.finish(True, bucket_id, key_id, True, False)
-
-
 def main() -> None:
     module = GarageModule(
-        argument_spec=ARGUMENT_SPEC,
+        ARGUMENT_SPEC,
+        option_groups=(ADMIN,),
         mutually_exclusive=[["bucket", "bucket_id"], ["access_key_id", "access_key_name"]],
         required_one_of=[["bucket", "bucket_id"]],
-        supports_check_mode=True,
     )
-    problem = validate(module.params)
-    if problem:
-        module.fail_json(msg=problem)
-    manager = AliasManager(module)
-    if manager.local:
-        manager.run_local()
-    manager.run_global()
+
+    def body() -> Outcome:
+        return aliases.ensure(module.admin, aliases.spec_from_params(module.params), dry_run=module.check_mode)
+
+    module.run(body, what=f"manage alias '{module.params['alias']}'")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ description:
     with the key that holds each, the keys with their permissions, website access and quotas, in the
     same shape as RV(cellar.garage.garage_bucket#module:bucket).
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.info_module
@@ -164,12 +164,11 @@ buckets:
 
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import buckets
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.validation import reference_problem
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
-from ansible_collections.cellar.garage.plugins.module_utils._resources import (
-    bucket_view,
-    reference_problem,
-)
+from ansible_collections.cellar.garage.plugins.module_utils._options import ADMIN
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     "name": {"type": "str"},
@@ -178,69 +177,23 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 }
 
 
-def validate(params: dict[str, t.Any]) -> str | None:
-    """Why the selector is unusable, or None."""
-    name, bucket_id, search = params.get("name"), params.get("id"), params.get("search")
-    problem = reference_problem(bucket=name, bucket_id=bucket_id)
-    if problem:
-        return problem
-    if search is not None and len(search.strip()) < 2:
-        return f"Invalid search '{search}': give a global alias, a full id or an id prefix of at least 2 characters"
-    return None
-
-
-def read_one(module: GarageModule) -> None:
-    params = module.params
-    if params.get("name") is not None:
-        query, label = {"global_alias": params["name"]}, params["name"]
-    elif params.get("id") is not None:
-        query, label = {"id": params["id"]}, params["id"]
-    else:
-        query, label = {"search": params["search"].strip()}, params["search"].strip()
-    with module.api_errors("read", "bucket", label):
-        try:
-            info = module.client.get_bucket_info(**query)
-        except GarageNotFound:
-            module.exit_json(changed=False, exists=False, bucket=None)
-        except GarageBadRequest as exc:
-            if "search" in query and "several" in (exc.message or "").lower():
-                module.fail_json(
-                    msg=f"Search '{label}' matches several buckets ({exc.message}); use a longer id prefix or an alias",
-                    status=exc.status,
-                    garage_code=exc.code,
-                )
-            raise
-    module.exit_json(changed=False, exists=True, bucket=bucket_view(info))
-
-
-def read_all(module: GarageModule) -> None:
-    client = module.client
-    with module.api_errors("list", "buckets"):
-        listed = client.list_buckets() or []
-    buckets = []
-    for entry in sorted(listed, key=lambda b: b["id"]):
-        with module.api_errors("read", "bucket", entry["id"]):
-            try:
-                info = client.get_bucket_info(id=entry["id"])
-            except GarageNotFound:
-                continue  # deleted between the list and the read
-        buckets.append(bucket_view(info))
-    module.exit_json(changed=False, buckets=buckets)
-
-
 def main() -> None:
-    module = GarageModule(
-        argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=[["name", "id", "search"]],
-        supports_check_mode=True,
-    )
-    problem = validate(module.params)
-    if problem:
-        module.fail_json(msg=problem)
-    if any(module.params.get(k) is not None for k in ("name", "id", "search")):
-        read_one(module)
-    else:
-        read_all(module)
+    module = GarageModule(ARGUMENT_SPEC, option_groups=(ADMIN,), mutually_exclusive=[["name", "id", "search"]])
+    name, bucket_id, search = (module.params.get(k) for k in ("name", "id", "search"))
+
+    def body() -> dict[str, t.Any]:
+        problem = reference_problem(bucket=name, bucket_id=bucket_id)
+        if problem:
+            raise InputError(problem)
+        if search is not None and len(search.strip()) < 2:
+            raise InputError(
+                f"Invalid search '{search}': give a global alias, a full id or an id prefix of at least 2 characters"
+            )
+        if name is None and bucket_id is None and search is None:
+            return buckets.info_all(module.admin)
+        return buckets.info(module.admin, name=name, bucket_id=bucket_id, search=search)
+
+    module.run(body)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ description:
     M(cellar.garage.garage_layout) returns.
   - Choose what to read with O(gather); each subset costs one Admin API request.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.info_module
@@ -170,58 +170,25 @@ node_info:
 
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._layout import (
-    health_view,
-    layout_history_view,
-    layout_view,
-    node_info_view,
-    status_view,
-)
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import cluster
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
+from ansible_collections.cellar.garage.plugins.module_utils._options import ADMIN
 
-SUBSETS = ("status", "health", "statistics", "layout", "layout_history", "node_info")
-
-
-def gather(module: GarageModule, subsets: t.Sequence[str]) -> dict[str, t.Any]:
-    client = module.client
-    result: dict[str, t.Any] = {}
-    if "status" in subsets:
-        with module.api_errors("read", "cluster status"):
-            result["status"] = status_view(client.get_cluster_status())
-    if "health" in subsets:
-        with module.api_errors("read", "cluster health"):
-            result["health"] = health_view(client.get_cluster_health())
-    if "statistics" in subsets:
-        with module.api_errors("read", "cluster statistics"):
-            stats = client.get_cluster_statistics() or {}
-            result["statistics"] = {"freeform": stats.get("freeform")}
-    if "layout" in subsets:
-        with module.api_errors("read", "cluster layout"):
-            result["layout"] = layout_view(client.get_cluster_layout())
-    if "layout_history" in subsets:
-        with module.api_errors("read", "cluster layout history"):
-            result["layout_history"] = layout_history_view(client.get_cluster_layout_history())
-    if "node_info" in subsets:
-        with module.api_errors("read", "node information"):
-            result["node_info"] = node_info_view(client.get_node_info("*"))
-    return result
+ARGUMENT_SPEC: dict[str, t.Any] = {
+    "gather": {
+        "type": "list",
+        "elements": "str",
+        "choices": ["all", *cluster.SUBSETS],
+        "default": ["all"],
+    },
+}
 
 
 def main() -> None:
-    module = GarageModule(
-        argument_spec={
-            "gather": {
-                "type": "list",
-                "elements": "str",
-                "choices": ["all", *SUBSETS],
-                "default": ["all"],
-            },
-        },
-        supports_check_mode=True,
-    )
+    module = GarageModule(ARGUMENT_SPEC, option_groups=(ADMIN,))
     wanted = module.params["gather"] or ["all"]
-    subsets = list(SUBSETS) if "all" in wanted else [s for s in SUBSETS if s in wanted]
-    module.exit_json(changed=False, gathered=subsets, **gather(module, subsets))
+    subsets = list(cluster.SUBSETS) if "all" in wanted else [s for s in cluster.SUBSETS if s in wanted]
+    module.run(lambda: {"gathered": subsets, **cluster.gather(module.admin, subsets)})
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ description:
   - Read one access key of a Garage cluster, addressed by O(id) or by its exact O(name), or all of them.
   - The keys' secrets are not returned unless O(show_secret=true) is asked for explicitly.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.info_module
@@ -145,14 +145,10 @@ keys:
 
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import expiring, keys
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.validation import key_id_problem, name_problem
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
-from ansible_collections.cellar.garage.plugins.module_utils._resources import (
-    AmbiguousKeyName,
-    find_key,
-    is_key_id,
-    key_view,
-)
+from ansible_collections.cellar.garage.plugins.module_utils._options import ADMIN
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     "id": {"type": "str", "aliases": ["access_key_id"], "no_log": False},
@@ -161,61 +157,17 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 }
 
 
-def view(info: dict[str, t.Any], show_secret: bool) -> dict[str, t.Any]:
-    result = key_view(info)
-    if show_secret:
-        result["secret_access_key"] = info.get("secretAccessKey")
-    return result
-
-
-def read_one(module: GarageModule) -> None:
-    params = module.params
-    label = params.get("id") or params.get("name")
-    with module.api_errors("read", "key", label):
-        try:
-            info = find_key(
-                module.client,
-                key_id=params.get("id"),
-                name=None if params.get("id") else params.get("name"),
-                show_secret=params["show_secret"],
-            )
-        except AmbiguousKeyName as exc:
-            module.fail_json(msg=str(exc), key_ids=exc.ids)
-    if info is None:
-        module.exit_json(changed=False, exists=False, key=None)
-    else:
-        module.exit_json(changed=False, exists=True, key=view(info, params["show_secret"]))
-
-
-def read_all(module: GarageModule) -> None:
-    show_secret = module.params["show_secret"]
-    with module.api_errors("list", "keys"):
-        listing = module.client.list_keys() or []
-    keys = []
-    for item in sorted(listing, key=lambda k: k["id"]):
-        with module.api_errors("read", "key", item["id"]):
-            try:
-                info = module.client.get_key_info(id=item["id"], show_secret=show_secret)
-            except GarageNotFound:
-                continue  # deleted between the listing and the read
-        keys.append(view(info, show_secret))
-    module.exit_json(changed=False, keys=keys)
-
-
 def main() -> None:
-    module = GarageModule(ARGUMENT_SPEC, mutually_exclusive=[["id", "name"]], supports_check_mode=True)
-    params = module.params
-    if params.get("id") is not None and not is_key_id(params["id"]):
-        module.fail_json(
-            msg=f"Invalid options: id '{params['id']}' is not a Garage key id "
-            "(GK followed by 24 lowercase hexadecimal characters)"
-        )
-    if params.get("name") is not None and not params["name"].strip():
-        module.fail_json(msg="Invalid options: name must not be empty")
-    if params.get("id") is not None or params.get("name") is not None:
-        read_one(module)
-    else:
-        read_all(module)
+    module = GarageModule(ARGUMENT_SPEC, option_groups=(ADMIN,), mutually_exclusive=[["id", "name"]])
+    key_id, name, show_secret = module.params.get("id"), module.params.get("name"), module.params["show_secret"]
+
+    def body() -> dict[str, t.Any]:
+        expiring.invalid_options([p for p in (key_id_problem(key_id), name_problem(name)) if p])
+        if key_id is None and name is None:
+            return keys.info_all(module.admin, show_secret=show_secret)
+        return keys.info(module.admin, key_id=key_id, name=name, show_secret=show_secret)
+
+    module.run(body)
 
 
 if __name__ == "__main__":

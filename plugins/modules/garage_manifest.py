@@ -21,7 +21,7 @@ description:
     C(0600), atomically, and only when its content (or mode) differs - so the task is idempotent.
   - Nothing in the cluster is ever changed.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._admin
   - cellar.garage._attributes.actiongroup_garage
@@ -104,9 +104,11 @@ manifest:
   type: dict
   contains:
     manifest_version:
-      description: Version of the manifest format.
+      description:
+        - Version of the manifest format.
+        - V(2) since zone redundancy is an integer or V(maximum) and node tags keep Garage's order.
       type: int
-      sample: 1
+      sample: 2
     generated_at:
       description: When the manifest was read (RFC 3339, UTC).
       returned: when O(include_timestamp=true)
@@ -121,7 +123,11 @@ manifest:
           type: int
           sample: 3
         zone_redundancy:
-          description: Zone redundancy of the current layout, V(maximum) or C({at_least = n}).
+          description:
+            - Zone redundancy of the current layout, V(maximum) or an integer, as
+              O(cellar.garage.garage_layout#module:zone_redundancy) takes it and
+              M(cellar.garage.garage_cluster_info) returns it.
+            - Manifest version 1 wrote C({at_least = n}) for an integer.
           type: raw
           sample: maximum
         partition_size:
@@ -154,7 +160,7 @@ manifest:
               description: Capacity of the node's role in bytes, V(null) for a gateway or without a role.
               type: int
             tags:
-              description: Tags of the node's role, sorted.
+              description: Tags of the node's role, in Garage's order (as M(cellar.garage.garage_layout) sets them).
               type: list
               elements: str
             gateway:
@@ -218,24 +224,12 @@ checksum:
   sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
 """
 
-import datetime as _dt
-import hashlib
-import json
-import os
-import stat
-import tempfile
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageNotFound
+from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError, OperationError
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import manifest as manifests
 from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
-from ansible_collections.cellar.garage.plugins.module_utils._resources import bucket_view, key_view
-from ansible_collections.cellar.garage.plugins.module_utils._timestamps import format_timestamp
-
-if t.TYPE_CHECKING:
-    from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageAdminClient
-
-MANIFEST_VERSION = 1
-FILE_MODE = 0o600
+from ansible_collections.cellar.garage.plugins.module_utils._options import ADMIN
 
 ARGUMENT_SPEC: dict[str, t.Any] = {
     "dest": {"type": "path"},
@@ -244,199 +238,31 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
 }
 
 
-# --------------------------------------------------------------------------- views
-
-
-def _zone_redundancy(value: t.Any) -> t.Any:
-    if isinstance(value, dict) and "atLeast" in value:
-        return {"at_least": value["atLeast"]}
-    return value
-
-
-def role_change_view(change: dict[str, t.Any]) -> dict[str, t.Any]:
-    if change.get("remove"):
-        return {"id": change.get("id"), "remove": True}
-    return {
-        "id": change.get("id"),
-        "remove": False,
-        "zone": change.get("zone"),
-        "capacity": change.get("capacity"),
-        "tags": sorted(change.get("tags") or []),
-    }
-
-
-def cluster_view(status: dict[str, t.Any], layout: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Nodes of GetClusterStatus joined with the roles of GetClusterLayout, by node id."""
-    status_nodes = {n["id"]: n for n in status.get("nodes") or []}
-    layout_roles = {r["id"]: r for r in layout.get("roles") or []}
-    nodes = []
-    for node_id in sorted(set(status_nodes) | set(layout_roles)):
-        node = status_nodes.get(node_id, {})
-        role = layout_roles.get(node_id) or node.get("role")
-        nodes.append(
-            {
-                "id": node_id,
-                "hostname": node.get("hostname"),
-                "addr": node.get("addr"),
-                "zone": role.get("zone") if role else None,
-                "capacity": role.get("capacity") if role else None,
-                "tags": sorted(role.get("tags") or []) if role else [],
-                "gateway": bool(role) and role.get("capacity") is None,
-                "stored_partitions": layout_roles.get(node_id, {}).get("storedPartitions"),
-                "usable_capacity": layout_roles.get(node_id, {}).get("usableCapacity"),
-                "version": node.get("garageVersion"),
-                "is_up": bool(node.get("isUp", False)),
-                "draining": bool(node.get("draining", False)),
-            }
-        )
-    staged = sorted((role_change_view(c) for c in layout.get("stagedRoleChanges") or []), key=lambda c: c["id"] or "")
-    return {
-        "layout_version": layout.get("version", status.get("layoutVersion")),
-        "zone_redundancy": _zone_redundancy((layout.get("parameters") or {}).get("zoneRedundancy")),
-        "partition_size": layout.get("partitionSize"),
-        "staged_role_changes": staged,
-        "nodes": nodes,
-    }
-
-
-def admin_token_view(info: dict[str, t.Any]) -> dict[str, t.Any]:
-    return {
-        "id": info.get("id"),
-        "name": info.get("name"),
-        "created": info.get("created"),
-        "expiration": info.get("expiration"),
-        "expired": bool(info.get("expired", False)),
-        "scope": sorted(set(info.get("scope") or [])),
-    }
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def read_manifest(module: GarageModule, client: GarageAdminClient) -> dict[str, t.Any]:
-    manifest: dict[str, t.Any] = {"manifest_version": MANIFEST_VERSION}
-    with module.api_errors("read", "cluster status"):
-        status = client.get_cluster_status() or {}
-    with module.api_errors("read", "cluster layout"):
-        layout = client.get_cluster_layout() or {}
-    manifest["cluster"] = cluster_view(status, layout)
-
-    with module.api_errors("list", "buckets"):
-        bucket_list = client.list_buckets() or []
-    buckets = []
-    for item in sorted(bucket_list, key=lambda b: b["id"]):
-        with module.api_errors("read", "bucket", item["id"]):
-            try:
-                info = client.get_bucket_info(id=item["id"])
-            except GarageNotFound:
-                continue  # deleted between the listing and the read
-        buckets.append(bucket_view(info))
-    manifest["buckets"] = buckets
-
-    with module.api_errors("list", "keys"):
-        key_list = client.list_keys() or []
-    keys = []
-    for item in sorted(key_list, key=lambda k: k["id"]):
-        with module.api_errors("read", "key", item["id"]):
-            try:
-                info = client.get_key_info(id=item["id"])
-            except GarageNotFound:
-                continue
-        view = key_view(info)
-        view.pop("secret_access_key", None)  # key_view never has it; belt and braces
-        keys.append(view)
-    manifest["keys"] = keys
-
-    if module.params["include_admin_tokens"]:
-        with module.api_errors("list", "admin tokens"):
-            tokens = client.list_admin_tokens() or []
-        # Id-less entries are the daemon configuration's tokens, not cluster state.
-        manifest["admin_tokens"] = sorted(
-            (admin_token_view(tok) for tok in tokens if tok.get("id")), key=lambda tok: tok["id"]
-        )
-    if module.params["include_timestamp"]:
-        manifest["generated_at"] = format_timestamp(_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))
-    return manifest
-
-
-def render(manifest: dict[str, t.Any]) -> str:
-    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-# --------------------------------------------------------------------------- file
-
-
-def current_file(path: str) -> tuple[str | None, int | None]:
-    """``(content, mode)`` of the existing file, ``(None, None)`` when absent."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None, None
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(f"{path} exists and is not a regular file")
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return handle.read(), stat.S_IMODE(st.st_mode)
-
-
-def write_atomically(path: str, content: str) -> None:
-    """Write ``content`` to ``path`` with mode 0600 through a temporary file and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".garage_manifest.", dir=directory)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def main() -> None:
-    module = GarageModule(ARGUMENT_SPEC, supports_check_mode=True)
-    dest = module.params.get("dest")
-    if dest is not None and not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
-        module.fail_json(msg=f"Invalid options: the directory of dest '{dest}' does not exist")
+    module = GarageModule(ARGUMENT_SPEC, option_groups=(ADMIN,))
+    params = module.params
 
-    manifest = read_manifest(module, module.client)
-    content = render(manifest)
-    result: dict[str, t.Any] = {
-        "changed": False,
-        "manifest": manifest,
-        "checksum": hashlib.sha256(content.encode("utf-8")).hexdigest(),
-    }
-    if dest is None:
-        module.exit_json(**result)
-
-    result["dest"] = dest
-    try:
-        old_content, old_mode = current_file(dest)
-    except OSError as exc:
-        module.fail_json(msg=f"Failed to read manifest file '{dest}': {exc}", **result)
-    content_changed = old_content != content
-    mode_changed = old_mode is not None and old_mode != FILE_MODE
-    diffs: list[dict[str, t.Any]] = []
-    if mode_changed:
-        diffs.append({"before": {"path": dest, "mode": f"{old_mode:04o}"}, "after": {"path": dest, "mode": "0600"}})
-    if content_changed:
-        diffs.append({"before": old_content or "", "after": content, "before_header": dest, "after_header": dest})
-    if (content_changed or mode_changed) and not module.check_mode:
+    def body() -> dict[str, t.Any]:
+        problem = manifests.dest_problem(params.get("dest"))
+        if problem:
+            raise InputError(problem)
+        manifest = manifests.read_manifest(
+            module.admin,
+            include_admin_tokens=params["include_admin_tokens"],
+            include_timestamp=params["include_timestamp"],
+        )
+        content = manifests.render(manifest)
+        result: dict[str, t.Any] = {"changed": False, "manifest": manifest, "checksum": manifests.checksum(content)}
+        if params.get("dest") is None:
+            return result
         try:
-            if content_changed:
-                write_atomically(dest, content)
-            else:
-                os.chmod(dest, FILE_MODE)
-        except OSError as exc:
-            module.fail_json(msg=f"Failed to write manifest file '{dest}': {exc}", **result)
-    result["changed"] = content_changed or mode_changed
-    if module._diff and diffs:
-        result["diff"] = diffs
-    module.exit_json(**result)
+            result.update(manifests.write_file(params["dest"], content, dry_run=module.check_mode, diff=module._diff))
+        except OperationError as exc:
+            exc.details.update(manifest=manifest, checksum=result["checksum"], dest=params["dest"])
+            raise
+        return result
+
+    module.run(body)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: oci_image_archive
 short_description: Build a reproducible OCI image archive from plain files, with no registry and no container engine
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Writes an OCI image layout archive (what C(podman load) reads) holding the given O(files) in one layer,
     plus the shared libraries they need (O(include_libraries)), with the given entrypoint, command,
@@ -19,7 +19,7 @@ description:
   - The C(cellar.garage.garage) role uses it on the controller to turn the pinned Garage binary into the
     image its podman variant runs.
 author:
-  - cellar.garage maintainers (!UNKNOWN)
+  - cellar.garage maintainers (@cellar-garage)
 extends_documentation_fragment:
   - cellar.garage._attributes
 attributes:

@@ -3,20 +3,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers shared by the bucket-side integration tests (test_bucket*.py, test_bad_input.py).
 
-``quartet`` runs one module task the way STYLE.md item 17 asks: check mode, then the real run,
-then an idempotent check and an idempotent run, with an out-of-band read (the stand-in's Admin
-API through ``garage.admin``, never the module under test) before, after the check run, and at
-the end. It costs one ansible-playbook run.
+``quartet`` runs one module task through the shared check / apply / idempotence helper
+(``tests/integration/quartet.py``), with an out-of-band read (Garage's Admin API straight to
+the node through ``garage.admin``, never the module under test) before, after the check run,
+and at the end. It costs one ansible-playbook run.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import typing as t
 from urllib.parse import urlencode
 
-from tests.integration.ansible_run import PlaybookResult, TaskRecord, run_playbook
+from tests.integration.ansible_run import TaskRecord, run_playbook
+from tests.integration.quartet import Quartet, Scenario, run_quartets
+
+__all__ = ["Quartet", "quartet"]
 
 
 def uid(prefix: str = "it") -> str:
@@ -45,31 +47,16 @@ def create_bucket_oob(garage: t.Any, name: str, **update: t.Any) -> dict[str, t.
     return t.cast(dict, info)
 
 
-def perms_of(info: dict[str, t.Any] | None, key_id: str) -> dict[str, bool] | None:
-    """A key's flags in a GetBucketInfo answer, None when the key is not listed."""
+def perms_of(info: dict[str, t.Any] | None, key_id: str) -> dict[str, bool]:
+    """A key's flags in a GetBucketInfo answer.
+
+    Garage 2.1 and later do not list a key that has no permission on the bucket (2.0 listed it
+    with three false flags): a key that is not listed has all three flags false.
+    """
     for k in (info or {}).get("keys") or []:
         if k["accessKeyId"] == key_id:
             return {f: bool(k["permissions"].get(f)) for f in ("read", "write", "owner")}
-    return None
-
-
-@dataclasses.dataclass
-class Quartet:
-    check: TaskRecord
-    apply: TaskRecord
-    idem_check: TaskRecord
-    idem_apply: TaskRecord
-    before: t.Any
-    after: t.Any
-    runs: list[PlaybookResult]
-
-    def assert_converged(self) -> Quartet:
-        """check and apply changed, the idempotent pair did not, and check mode wrote nothing."""
-        assert self.check.changed, self.check.result
-        assert self.apply.changed, self.apply.result
-        assert not self.idem_check.changed, self.idem_check.result
-        assert not self.idem_apply.changed, self.idem_apply.result
-        return self
+    return {"read": False, "write": False, "owner": False}
 
 
 class Read(t.NamedTuple):
@@ -107,35 +94,19 @@ def bucket_read(*, name: str | None = None, bucket_id: str | None = None) -> Rea
 
 
 def quartet(garage: t.Any, module: str, args: dict[str, t.Any], read: Read) -> Quartet:
-    """Check -> apply -> idempotent check -> idempotent apply of ``module`` with ``args``, in ONE playbook.
+    """Check -> apply -> idempotent check -> idempotent apply of ``module`` with ``args``, in ONE playbook
+    (see tests/integration/quartet.py).
 
     An out-of-band ``uri`` read right after the check-mode task must equal the ``garage.admin`` read
     taken before the run (check mode wrote nothing); ``after`` is a ``garage.admin`` read after the run.
-    Asserts that no task failed.
+    Asserts that no task failed; the changed flags are checked by ``assert_converged()``.
     """
     before = read(garage)
-    r = run_playbook(
-        [
-            {"name": "check", module: args, "check_mode": True},
-            read.uri_task(garage, "read after check"),
-            {"name": "apply", module: args},
-            {"name": "idempotent check", module: args, "check_mode": True},
-            {"name": "idempotent apply", module: args},
-        ],
-        garage=garage,
-        diff=True,
-    )
-    assert r.rc == 0, r.output
-    assert Read.from_uri(r.task("read after check")) == before, "check mode changed the cluster"
-    return Quartet(
-        check=r.task("check"),
-        apply=r.task("apply"),
-        idem_check=r.task("idempotent check"),
-        idem_apply=r.task("idempotent apply"),
-        before=before,
-        after=read(garage),
-        runs=[r],
-    )
+    scenario = Scenario("", module, args, oob_tasks=[read.uri_task(garage, "read after check")])
+    q = run_quartets(garage, [scenario], converge=False)[""]
+    assert Read.from_uri(q.result.task("read after check")) == before, "check mode changed the cluster"
+    q.before, q.after = before, read(garage)
+    return q
 
 
 def run_one(garage: t.Any, module: str, args: dict[str, t.Any], *, check: bool = False) -> TaskRecord:

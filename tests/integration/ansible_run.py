@@ -1,7 +1,7 @@
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run real ``ansible-playbook`` / ``ansible`` against a Garage (stand-in or real) from tests.
+"""Run real ``ansible-playbook`` / ``ansible`` against a real Garage cluster from tests.
 
     from tests.integration.ansible_run import run_playbook, run_adhoc
 
@@ -18,6 +18,11 @@
   which the helper can add connection defaults get them unless they set their own.
 - ``garage`` is any object with ``.admin_url`` and ``.admin_token`` (e.g.
   ``tests/fixtures/garage.py``'s ``GarageCluster``), or ``None`` for plays that need no Garage.
+- ``openbao`` (optional) is any object with ``.url``, ``.token`` and ``.ca_file`` (e.g.
+  ``tests/fixtures/openbao.py``'s ``OpenBaoServer``): its connection goes into
+  ``module_defaults`` for ``group/cellar.garage.openbao`` the same way.
+- ``BAO_*`` / ``VAULT_*`` variables of the calling environment are not passed on (tests set
+  them through ``env`` when they test the fallbacks).
 - The real ``ansible-playbook`` of the running venv is used with the repository's
   ``ansible.cfg``; each task result is recorded by ``callback_plugins/cellar_results.py``.
 """
@@ -39,12 +44,19 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 ACTION_GROUP = "group/cellar.garage.garage"
+OPENBAO_ACTION_GROUP = "group/cellar.garage.openbao"
 DEFAULT_TIMEOUT = 600
 
 
 class GarageLike(t.Protocol):
     admin_url: str
     admin_token: str
+
+
+class OpenBaoLike(t.Protocol):
+    url: str
+    token: str
+    ca_file: str | None
 
 
 def _bin(name: str) -> str:
@@ -142,20 +154,33 @@ def _connection_defaults(garage: GarageLike | None) -> dict[str, t.Any]:
     return {"admin_url": garage.admin_url, "admin_token": garage.admin_token}
 
 
-def build_plays(tasks_or_plays: t.Any, garage: GarageLike | None) -> list[dict[str, t.Any]]:
+def _openbao_defaults(openbao: OpenBaoLike | None) -> dict[str, t.Any]:
+    if openbao is None:
+        return {}
+    defaults = {"url": openbao.url, "token": openbao.token}
+    if openbao.ca_file:
+        defaults["ca_path"] = openbao.ca_file
+    return defaults
+
+
+def build_plays(
+    tasks_or_plays: t.Any, garage: GarageLike | None, openbao: OpenBaoLike | None = None
+) -> list[dict[str, t.Any]]:
     """The list of plays the helper would run (exposed for tests of the helper itself)."""
     if isinstance(tasks_or_plays, str):
         tasks_or_plays = yaml.safe_load(tasks_or_plays)
     if isinstance(tasks_or_plays, dict):
         tasks_or_plays = [tasks_or_plays]
     items = list(tasks_or_plays or [])
-    defaults = _connection_defaults(garage)
+    groups = {ACTION_GROUP: _connection_defaults(garage), OPENBAO_ACTION_GROUP: _openbao_defaults(openbao)}
+    groups = {name: values for name, values in groups.items() if values}
     if items and all(_is_play(i) for i in items):
         plays = [dict(p) for p in items]
         for play in plays:
-            if "hosts" in play and defaults:
+            if "hosts" in play and groups:
                 md = dict(play.get("module_defaults") or {})
-                md.setdefault(ACTION_GROUP, defaults)
+                for name, values in groups.items():
+                    md.setdefault(name, values)
                 play["module_defaults"] = md
         return plays
     if any(_is_play(i) for i in items):
@@ -167,13 +192,13 @@ def build_plays(tasks_or_plays: t.Any, garage: GarageLike | None) -> list[dict[s
         "collections": ["cellar.garage"],
         "tasks": items,
     }
-    if defaults:
-        play["module_defaults"] = {ACTION_GROUP: defaults}
+    if groups:
+        play["module_defaults"] = groups
     return [play]
 
 
 def _environment(workdir: Path, results_file: Path, env: t.Mapping[str, str | None] | None) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "GARAGE_ADMIN_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "GARAGE_ADMIN_", "BAO_", "VAULT_"))}
     base.update(
         {
             "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
@@ -251,6 +276,7 @@ def run_playbook(
     tasks_or_plays: t.Any,
     *,
     garage: GarageLike | None,
+    openbao: OpenBaoLike | None = None,
     check: bool = False,
     diff: bool = False,
     verbosity: int = 0,
@@ -265,7 +291,7 @@ def run_playbook(
     ``env`` entries override the environment (``None`` removes a variable). ``inventory`` is a
     path, a YAML-able dict, or ``None`` for a local ``localhost``.
     """
-    plays = build_plays(tasks_or_plays, garage)
+    plays = build_plays(tasks_or_plays, garage, openbao)
     text = yaml.safe_dump(plays, sort_keys=False)
     with tempfile.TemporaryDirectory(prefix="cellar-run-") as tmp:
         workdir = Path(tmp)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.integration.ansible_run import PlaybookResult, run_playbook
+from tests.integration.ansible_run import PlaybookResult
+from tests.integration.quartet import Scenario, run_quartets
 
 MODULE = "cellar.garage.garage_layout"
 T = 10**12
@@ -21,8 +22,8 @@ def layout_oob(g: t.Any) -> dict[str, t.Any]:
 def effective_staged(layout: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     """stagedRoleChanges that are real changes.
 
-    Real Garage hides a staged removal of a node that has no role (staging a node's current
-    "no role" clears its staged change); the stand-in still lists it. Such an entry changes
+    Garage after 2.3 hides a staged removal of a node that has no role (staging a node's current
+    "no role" clears its staged change); earlier releases still list it. Such an entry changes
     nothing on apply, so it is not counted here.
     """
     roles = {r["id"] for r in layout.get("roles") or []}
@@ -50,22 +51,22 @@ WRITES = ("UpdateClusterLayout", "PreviewClusterLayoutChanges", "ApplyClusterLay
 
 
 def quartet(g: t.Any, args: dict[str, t.Any]) -> PlaybookResult:
-    """check -> apply -> idempotent check -> idempotent apply, in ONE ansible-playbook run.
+    """check -> apply -> idempotent check -> idempotent apply, in ONE ansible-playbook run
+    (the shared helper of tests/integration/quartet.py).
 
     Out-of-band proof that check mode and the idempotent runs wrote nothing: the fault proxy's
     call counters in front of the real node (exactly one UpdateClusterLayout / Preview / Apply
     for the whole run), and ansible.builtin.uri reads of GetClusterLayout between the tasks.
     """
-    tasks: list[dict[str, t.Any]] = [
-        {"name": "check", MODULE: args, "check_mode": True, "diff": True},
-        uri_layout_task(g, "after check"),
-        {"name": "apply", MODULE: args, "diff": True},
-        uri_layout_task(g, "after apply"),
-        {"name": "check again", MODULE: args, "check_mode": True, "diff": True},
-        {"name": "apply again", MODULE: args, "diff": True},
-    ]
+    scenario = Scenario(
+        "",
+        MODULE,
+        args,
+        oob_tasks=[uri_layout_task(g, "after check")],
+        oob_after_apply=[uri_layout_task(g, "after apply")],
+    )
     g.reset_calls()
-    r = run_playbook(tasks, garage=g)
+    r = run_quartets(g, [scenario], converge=False)[""].result
     r.layout_after = layout_oob(g)  # type: ignore[attr-defined]
     r.write_calls = {k: v for k, v in g.calls().items() if k in WRITES}  # type: ignore[attr-defined]
     return r
@@ -78,7 +79,7 @@ def assert_quartet(
     assert r.rc == 0, r.output
     check, apply_ = r.task("check"), r.task("apply")
     assert check.changed and apply_.changed, r.output
-    assert not r.task("check again").changed and not r.task("apply again").changed, r.output
+    assert not r.task("idempotent check").changed and not r.task("idempotent apply").changed, r.output
     after_apply = r.layout_after  # type: ignore[attr-defined]
     if r.write_calls is not None:  # type: ignore[attr-defined]
         # check mode and the idempotent runs wrote nothing: ONE staging, ONE preview, ONE apply in total
@@ -109,6 +110,6 @@ def assert_quartet(
     assert check.result["diff"]["before"]["roles"] == apply_.result["diff"]["before"]["roles"]
     assert apply_.result["diff"]["after"]["roles"] == apply_.result["layout"]["roles"]
     assert apply_.result["diff"]["before"] != apply_.result["diff"]["after"]
-    again = r.task("apply again").result
+    again = r.task("idempotent apply").result
     assert again["staged_changes"] == [] and again["version"] == after_apply["version"]
     return check.result, apply_.result, after_apply

@@ -10,11 +10,11 @@ proven to work, within its scope only.
 
 from __future__ import annotations
 
-import dataclasses
 import typing as t
 import uuid
 
 from tests.integration.ansible_run import PlaybookResult, TaskRecord, run_playbook
+from tests.integration.quartet import Scenario, run_quartets
 
 MODULE = "cellar.garage.garage_admin_token"
 
@@ -35,45 +35,13 @@ def token_info(garage: t.Any, token_id: str) -> dict[str, t.Any] | None:
     return t.cast(dict, body)
 
 
-@dataclasses.dataclass
-class Scenario:
-    """One check -> apply -> idempotent check -> idempotent apply scenario (own token)."""
-
-    title: str
-    args: dict[str, t.Any]
-    untouched: t.Callable[[], None]
-    applied: t.Callable[[TaskRecord, PlaybookResult], None]
-    checked: t.Callable[[TaskRecord], None] = lambda rec: None
-
-
 def run_scenarios(garage: t.Any, scenarios: list[Scenario]) -> None:
-    """Batch independent scenarios: one playbook of check tasks, then out-of-band proof that
-    nothing changed, then one playbook of apply/idempotent tasks and the out-of-band proof."""
-    check = run_playbook(
-        [{"name": f"{s.title}: check", MODULE: s.args} for s in scenarios], garage=garage, check=True, diff=True
-    )
-    assert check.rc == 0, check.output
-    for s in scenarios:
-        rec = check.task(f"{s.title}: check")
-        assert rec.changed, (s.title, rec.result)
-        assert "secret_token" not in rec.result
-        s.checked(rec)
-        s.untouched()
-    tasks = []
-    for s in scenarios:
-        tasks += [
-            {"name": f"{s.title}: apply", MODULE: s.args},
-            {"name": f"{s.title}: idempotent check", MODULE: s.args, "check_mode": True},
-            {"name": f"{s.title}: idempotent apply", MODULE: s.args},
-        ]
-    r = run_playbook(tasks, garage=garage, diff=True)
-    assert r.rc == 0, r.output
-    for s in scenarios:
-        assert r.task(f"{s.title}: apply").changed, s.title
-        assert not r.task(f"{s.title}: idempotent check").changed, s.title
-        assert not r.task(f"{s.title}: idempotent apply").changed, s.title
-        assert "secret_token" not in r.task(f"{s.title}: idempotent apply").result
-        s.applied(r.task(f"{s.title}: apply"), r)
+    """The shared quartet helper (tests/integration/quartet.py), all scenarios batched; the
+    bearer token comes back only from the apply that creates the token."""
+    quartets = run_quartets(garage, scenarios)
+    for q in quartets.values():
+        assert "secret_token" not in q.check.result
+        assert "secret_token" not in q.idem_apply.result
 
 
 def create(garage: t.Any) -> Scenario:
@@ -93,9 +61,13 @@ def create(garage: t.Any) -> Scenario:
         assert info is not None
         assert sorted(info["scope"]) == ["GetClusterStatus", "Metrics"]
         assert info["expiration"].startswith("2033-03-03T03:03:03")
+        # One "absent" shape for every resource; a present one says so (issue 9); the header names the token.
         assert rec.result["diff"] == {
-            "before": {},
+            "before": {"state": "absent"},
+            "before_header": f"admin token '{name}'",
+            "after_header": f"admin token '{name}'",
             "after": {
+                "state": "present",
                 "id": token_id,
                 "name": name,
                 "scope": ["GetClusterStatus", "Metrics"],
@@ -110,7 +82,7 @@ def create(garage: t.Any) -> Scenario:
         assert garage.admin("ListBuckets", token=secret)[0] == 403
 
     args = {"name": name, "scope": ["Metrics", "GetClusterStatus", "Metrics"], "expiration": "2033-03-03T03:03:03Z"}
-    return Scenario("create", args, untouched, applied, checked)
+    return Scenario("create", MODULE, args, untouched=untouched, applied=applied, checked=checked)
 
 
 def update_scope_and_expiration(garage: t.Any) -> Scenario:
@@ -145,7 +117,7 @@ def update_scope_and_expiration(garage: t.Any) -> Scenario:
         assert garage.admin("ListBuckets", token=secret)[0] == 200
 
     args = {"name": name, "scope": ["Metrics", "GetClusterStatus", "ListBuckets"], "never_expires": True}
-    return Scenario("update scope", args, untouched, applied, checked)
+    return Scenario("update scope", MODULE, args, untouched=untouched, applied=applied, checked=checked)
 
 
 def rename_by_id(garage: t.Any) -> Scenario:
@@ -159,7 +131,7 @@ def rename_by_id(garage: t.Any) -> Scenario:
         assert token_info(garage, token_id)["name"] == new  # type: ignore[index]
         assert (rec.result["diff"]["before"]["name"], rec.result["diff"]["after"]["name"]) == (old, new)
 
-    return Scenario("rename", {"id": token_id, "name": new}, untouched, applied)
+    return Scenario("rename", MODULE, {"id": token_id, "name": new}, untouched=untouched, applied=applied)
 
 
 def delete_by_name(garage: t.Any) -> Scenario:
@@ -174,10 +146,11 @@ def delete_by_name(garage: t.Any) -> Scenario:
     def applied(rec: TaskRecord, r: PlaybookResult) -> None:
         assert token_info(garage, token_id) is None
         assert rec.result["token"] is None
-        assert rec.result["diff"]["before"]["id"] == token_id and rec.result["diff"]["after"] == {}
+        assert rec.result["diff"]["before"]["id"] == token_id
+        assert rec.result["diff"]["after"] == {"state": "absent"}  # one "absent" shape (issue 9)
         assert garage.admin("GetClusterStatus", token=secret)[0] == 403
 
-    return Scenario("delete", {"name": name, "state": "absent"}, untouched, applied)
+    return Scenario("delete", MODULE, {"name": name, "state": "absent"}, untouched=untouched, applied=applied)
 
 
 def test_token_scenarios(garage: t.Any) -> None:

@@ -1,7 +1,7 @@
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""garage_bucket against the Garage stand-in (or real Garage with GARAGE_BIN), with real ansible-playbook."""
+"""garage_bucket against a real Garage cluster, with real ansible-playbook."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def test_create_with_aliases_website_quotas(garage):
     # out of band: everything the task said
     assert sorted(q.after["globalAliases"]) == sorted([name, extra])
     assert q.after["websiteAccess"] is True
-    assert q.after["websiteConfig"] == {"indexDocument": "index.html", "errorDocument": "404.html"}
+    website = dict(q.after["websiteConfig"])
+    assert website.pop("routingRules", []) == []  # Garage >= 2.3 lists routing rules, none here
+    assert website == {"indexDocument": "index.html", "errorDocument": "404.html"}
     assert q.after["quotas"] == {"maxSize": 512 * 1024**2, "maxObjects": 1000}
     assert bucket_oob(garage, name=extra)["id"] == q.after["id"]
     # diff

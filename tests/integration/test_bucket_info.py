@@ -1,7 +1,7 @@
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""garage_bucket_info against the Garage stand-in, with real ansible-playbook."""
+"""garage_bucket_info against a real Garage cluster, with real ansible-playbook."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""garage_bucket_permission against the Garage stand-in, with real ansible-playbook."""
+"""garage_bucket_permission against a real Garage cluster, with real ansible-playbook."""
 
 from __future__ import annotations
 
@@ -25,9 +25,15 @@ def test_allow_then_mixed_then_absent(garage):
 
     q = quartet(garage, MOD, {"bucket": name, "access_key_name": key_name, "read": True, "write": True}, read)
     q.assert_converged()
-    assert perms_of(q.before, key_id) is None
+    assert perms_of(q.before, key_id) == NONE
     assert perms_of(q.after, key_id) == {"read": True, "write": True, "owner": False}
-    assert q.apply.result["diff"] == {"before": NONE, "after": {"read": True, "write": True, "owner": False}}
+    header = f"permissions of key '{key_name}' on bucket '{name}'"  # diffs name what the user wrote (issue 9)
+    assert q.apply.result["diff"] == {
+        "before": NONE,
+        "after": {"read": True, "write": True, "owner": False},
+        "before_header": header,
+        "after_header": header,
+    }
     assert q.check.result["permissions"] == q.apply.result["permissions"] == perms_of(q.after, key_id)
     # the permission really works on the S3 side
     garage.s3_client(key_id, secret).put_object(Bucket=name, Key="k", Body=b"x")

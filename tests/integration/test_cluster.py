@@ -60,7 +60,7 @@ def test_connect_failures_are_reported(garage_factory: t.Any) -> None:
 
 
 def test_wait_names_missing_nodes(garage_factory: t.Any) -> None:
-    g = garage_factory(nodes=3, layout=True)
+    g = garage_factory(nodes=3, layout=True, hostnames=True)
     down = g.node_ids[2]
     host = next(n["hostname"] for n in g.ok("GetClusterStatus")["nodes"] if n["id"] == down)
     g.set_node_up(down, False)

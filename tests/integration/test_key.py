@@ -13,12 +13,12 @@ seconds; batching keeps the suite fast without weakening any assertion.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import typing as t
 import uuid
 
 from tests.integration.ansible_run import PlaybookResult, TaskRecord, run_adhoc, run_playbook
+from tests.integration.quartet import Scenario, run_quartets
 
 MODULE = "cellar.garage.garage_key"
 
@@ -58,45 +58,10 @@ def diff_of(record: TaskRecord) -> dict[str, t.Any]:
     return t.cast(dict, diff[0] if isinstance(diff, list) else diff)
 
 
-@dataclasses.dataclass
-class Scenario:
-    """One check -> apply -> idempotent check -> idempotent apply scenario."""
-
-    title: str
-    args: dict[str, t.Any]
-    #: out-of-band proof that nothing changed (called after the check-mode run)
-    untouched: t.Callable[[], None]
-    #: assertions on the apply result plus the out-of-band proof of the change
-    applied: t.Callable[[TaskRecord, PlaybookResult], None]
-    #: extra assertions on the check-mode result
-    checked: t.Callable[[TaskRecord], None] = lambda rec: None
-
-
 def run_scenarios(garage: t.Any, module: str, scenarios: list[Scenario]) -> None:
-    check = run_playbook(
-        [{"name": f"{s.title}: check", module: s.args} for s in scenarios], garage=garage, check=True, diff=True
-    )
-    assert check.rc == 0, check.output
-    for s in scenarios:
-        rec = check.task(f"{s.title}: check")
-        assert rec.changed, (s.title, rec.result)
-        s.checked(rec)
-        s.untouched()
-
-    tasks = []
-    for s in scenarios:
-        tasks += [
-            {"name": f"{s.title}: apply", module: s.args},
-            {"name": f"{s.title}: idempotent check", module: s.args, "check_mode": True},
-            {"name": f"{s.title}: idempotent apply", module: s.args},
-        ]
-    r = run_playbook(tasks, garage=garage, diff=True)
-    assert r.rc == 0, r.output
-    for s in scenarios:
-        assert r.task(f"{s.title}: apply").changed, s.title
-        assert not r.task(f"{s.title}: idempotent check").changed, (s.title, r.task(f"{s.title}: idempotent check"))
-        assert not r.task(f"{s.title}: idempotent apply").changed, (s.title, r.task(f"{s.title}: idempotent apply"))
-        s.applied(r.task(f"{s.title}: apply"), r)
+    """The shared quartet helper (tests/integration/quartet.py), all scenarios batched."""
+    assert all(s.module == module for s in scenarios)
+    run_quartets(garage, scenarios)
 
 
 # --------------------------------------------------------------------------- state scenarios
@@ -123,13 +88,22 @@ def create_by_name(garage: t.Any) -> Scenario:
         assert rec.result["secret_access_key"] == info["secretAccessKey"]
         assert "secret_access_key" not in r.task("create by name: idempotent apply").result
         assert info["secretAccessKey"] not in str(diff_of(rec))
+        # One "absent" shape for every resource; a present one says so (issue 9); the header names the key.
         assert diff_of(rec) == {
-            "before": {},
-            "after": {"id": key_id, "name": name, "allow_create_bucket": True, "expiration": "2031-01-01T00:00:00Z"},
+            "before": {"state": "absent"},
+            "after": {
+                "state": "present",
+                "id": key_id,
+                "name": name,
+                "allow_create_bucket": True,
+                "expiration": "2031-01-01T00:00:00Z",
+            },
+            "before_header": f"key '{name}'",
+            "after_header": f"key '{name}'",
         }
 
     args = {"name": name, "allow_create_bucket": True, "expiration": "2031-01-01T01:00:00+01:00"}
-    return Scenario("create by name", args, untouched, applied, checked)
+    return Scenario("create by name", MODULE, args, untouched=untouched, applied=applied, checked=checked)
 
 
 def rename_by_id(garage: t.Any) -> Scenario:
@@ -149,7 +123,9 @@ def rename_by_id(garage: t.Any) -> Scenario:
         assert (d["before"]["name"], d["after"]["name"]) == (old, new)
         assert "secret_access_key" not in rec.result
 
-    return Scenario("rename by id", {"id": key_id, "name": new}, untouched, applied, checked)
+    return Scenario(
+        "rename by id", MODULE, {"id": key_id, "name": new}, untouched=untouched, applied=applied, checked=checked
+    )
 
 
 def create_bucket_flag(garage: t.Any, wanted: bool) -> Scenario:
@@ -165,7 +141,9 @@ def create_bucket_flag(garage: t.Any, wanted: bool) -> Scenario:
         assert (d["before"]["allow_create_bucket"], d["after"]["allow_create_bucket"]) == (not wanted, wanted)
 
     args = {"name": name, "allow_create_bucket": wanted} if wanted else {"id": key_id, "allow_create_bucket": False}
-    return Scenario("allow create bucket" if wanted else "deny create bucket", args, untouched, applied)
+    return Scenario(
+        "allow create bucket" if wanted else "deny create bucket", MODULE, args, untouched=untouched, applied=applied
+    )
 
 
 def expiration_set(garage: t.Any) -> Scenario:
@@ -183,7 +161,7 @@ def expiration_set(garage: t.Any) -> Scenario:
 
     # Given with an offset; the idempotent runs prove the same instant is not a change.
     args = {"id": key_id, "expiration": "2032-02-03T06:05:06.789+02:00"}
-    return Scenario("expiration set", args, untouched, applied, checked)
+    return Scenario("expiration set", MODULE, args, untouched=untouched, applied=applied, checked=checked)
 
 
 def expiration_cleared(garage: t.Any) -> Scenario:
@@ -197,7 +175,9 @@ def expiration_cleared(garage: t.Any) -> Scenario:
         d = diff_of(rec)
         assert d["before"]["expiration"] == "2032-02-03T04:05:06Z" and d["after"]["expiration"] is None
 
-    return Scenario("expiration cleared", {"id": key_id, "never_expires": True}, untouched, applied)
+    return Scenario(
+        "expiration cleared", MODULE, {"id": key_id, "never_expires": True}, untouched=untouched, applied=applied
+    )
 
 
 def import_key(garage: t.Any) -> Scenario:
@@ -223,7 +203,7 @@ def import_key(garage: t.Any) -> Scenario:
         assert secret not in r.stdout + r.stderr
 
     args = {"id": key_id, "secret_access_key": secret, "name": name, "allow_create_bucket": True}
-    return Scenario("import", args, untouched, applied, checked)
+    return Scenario("import", MODULE, args, untouched=untouched, applied=applied, checked=checked)
 
 
 def absent(garage: t.Any) -> Scenario:
@@ -238,9 +218,9 @@ def absent(garage: t.Any) -> Scenario:
         assert keys_named(garage, name) == []
         assert rec.result["key"] is None
         assert diff_of(rec)["before"]["id"] == key_id
-        assert diff_of(rec)["after"] == {}
+        assert diff_of(rec)["after"] == {"state": "absent"}  # one "absent" shape (issue 9)
 
-    return Scenario("absent", {"name": name, "state": "absent"}, untouched, applied)
+    return Scenario("absent", MODULE, {"name": name, "state": "absent"}, untouched=untouched, applied=applied)
 
 
 def test_key_scenarios(garage: t.Any) -> None:

@@ -1,7 +1,7 @@
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""garage_layout against the Garage stand-in (or a real Garage with GARAGE_BIN), through ansible-playbook.
+"""garage_layout against real Garage clusters of 3, 5 and 7 nodes, through ansible-playbook.
 
 One test per cluster size walks a layout's life: initial layout from nothing, capacity change, added
 node, gateway role, removal with purge, replacement of a down node, and a refused plan. Every step is
@@ -36,7 +36,7 @@ def hostnames(g: t.Any) -> dict[str, str]:
 @pytest.mark.parametrize("size", [3, 5, 7])
 def test_layout_lifecycle(garage_factory: t.Any, size: int) -> None:
     # size storage nodes + one storage node to add (later purged) + one gateway + one spare for the replacement
-    g = garage_factory(nodes=size + 3, layout=False)
+    g = garage_factory(nodes=size + 3, layout=False, hostnames=True)
     hosts = hostnames(g)
     ids = [hosts[f"node{i}"] for i in range(1, size + 4)]
     added, gateway, spare = ids[size], ids[size + 1], ids[size + 2]

@@ -31,7 +31,7 @@ def inventory(g: t.Any, hostvars: dict[str, dict[str, t.Any]]) -> dict[str, t.An
 
 
 def test_layout_playbook_from_inventory(garage_factory: t.Any) -> None:
-    g = garage_factory(nodes=3, layout=False)
+    g = garage_factory(nodes=3, layout=False, hostnames=True)
     status = {n["hostname"]: n["id"] for n in g.ok("GetClusterStatus")["nodes"]}
     hostvars = {
         "node1": {"garage_zone": "dc1", "garage_capacity": "1T", "garage_tags": ["a"]},

@@ -22,7 +22,7 @@ def stage_oob(g: t.Any, node: str, **change: t.Any) -> None:
 
 
 def test_stale_staged_changes_fail_discard_merge(garage_factory: t.Any) -> None:
-    g = garage_factory(nodes=3, layout=True)
+    g = garage_factory(nodes=3, layout=True, hostnames=True)
     ids = by_zone(g)
     hosts = {n["id"]: n["hostname"] for n in g.ok("GetClusterStatus")["nodes"]}
 

@@ -5,9 +5,9 @@
 
 - site.yml passes ``--syntax-check`` with inventories/local and inventories/gamma;
 - ``ansible-inventory`` reads both inventories into the documented shape (gamma: 6 storage
-  nodes and 1 gateway in 3 zones; local: the stand-in's node1..node3);
+  nodes and 1 gateway in 3 zones; local: the demo cluster's node1..node3);
 - playbooks/provision.yml + playbooks/manifest.yml with inventories/local, against a private
-  stand-in: check -> apply -> idempotent check -> idempotent apply, each verified out of band
+  real Garage cluster: check -> apply -> idempotent check -> idempotent apply, each verified out of band
   (check mode writes nothing, the apply creates exactly the declared estate), diff asserted,
   new secrets stored 0600 and never shown.
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.fixtures.garage import canonical
 from tests.integration.ansible_run import REPO_ROOT, _bin, run_playbook
 
 LOCAL = REPO_ROOT / "inventories" / "local"
@@ -154,7 +155,7 @@ def _oob_estate(garage: t.Any) -> dict[str, t.Any]:
     status, tlist = garage.admin("ListAdminTokens")
     assert status == 200, tlist
     tokens = {tok["name"]: tok for tok in tlist if tok.get("id")}
-    return {"buckets": buckets, "keys": keys, "tokens": tokens}
+    return canonical({"buckets": buckets, "keys": keys, "tokens": tokens})
 
 
 def _bucket(oob: dict[str, t.Any], name: str) -> dict[str, t.Any]:
@@ -171,13 +172,16 @@ def _perms(bucket: dict[str, t.Any], key_id: str) -> dict[str, bool]:
     return {"read": False, "write": False, "owner": False}
 
 
-CONVERGE_TASKS = [
-    "Converge access keys",
-    "Converge buckets",
-    "Converge local aliases",
-    "Converge bucket permissions",
-    "Converge admin tokens",
-]
+#: provision.yml converges the whole estate in one garage_estate task (issue 9) and shows its plan.
+CONVERGE_TASKS = ["Converge the estate"]
+PLAN_TASK = "Show what the estate changes (in check mode, what a real run would change)"
+KINDS = {
+    "keys": "garage_keys",
+    "buckets": "garage_buckets",
+    "local_aliases": "garage_local_aliases",
+    "permissions": "garage_bucket_permissions",
+    "admin_tokens": "garage_admin_tokens",
+}
 
 
 @pytest.mark.slow
@@ -204,17 +208,18 @@ def test_provision_and_manifest_quartet(garage_factory: t.Any, tmp_path: Path) -
     def run(check: bool) -> t.Any:
         return run_playbook(plays, garage=None, inventory=LOCAL, env=env, check=check, diff=True)
 
-    # 1. check mode: every converge task predicts a change, nothing is written.
+    # 1. check mode: every resource of every kind is predicted to change, nothing is written.
     r = run(check=True)
     r.assert_ok()
     for name in CONVERGE_TASKS:
         assert r.task(name).changed, name
-    bucket_items = r.task("Converge buckets").result["results"]
-    assert [i["item"]["name"] for i in bucket_items] == [b["name"] for b in estate["garage_buckets"]]
-    assert all(i["changed"] and i["diff"] for i in bucket_items)
-    perm_items = r.task("Converge bucket permissions").result["results"]
-    assert len(perm_items) == len(estate["garage_bucket_permissions"])
-    assert all(i["changed"] for i in perm_items)
+    plan = r.task(PLAN_TASK).result["msg"]
+    assert plan["counts"] == {kind: len(estate[var]) for kind, var in KINDS.items()}, plan
+    assert [c["resource"] for c in plan["changes"]["buckets"]] == [
+        f"bucket '{b['name']}'" for b in estate["garage_buckets"]
+    ]
+    assert all(c["action"] == "create" for c in plan["changes"]["buckets"])
+    assert len(plan["changes"]["permissions"]) == len(estate["garage_bucket_permissions"])
     assert _oob_estate(garage) == before
     assert not (demo_dir / "manifest.json").exists()
     assert not (demo_dir / "secrets").exists() or not any((demo_dir / "secrets").iterdir())
@@ -305,3 +310,44 @@ def test_provision_rejects_a_malformed_estate(garage: t.Any, tmp_path: Path) -> 
     assert r.failed_tasks() == ["Check the estate variables"], r.output
     assert "needs a `name`" in json.dumps(r.task("Check the estate variables").result)
     assert garage.admin("ListBuckets") == (status, listing)
+
+
+def test_provision_never_loses_a_created_secret(garage_factory: t.Any, tmp_path: Path) -> None:
+    """Issue 9: when one item failed, the play stopped before the secrets of the items created in the
+    same loop were stored, and the next run reported them ok: an admin token's bearer token was lost
+    for good. Now the secrets of what was created are stored first, then the failure is reported."""
+    garage = garage_factory(nodes=3, layout=True)
+    demo_dir = tmp_path / "demo"
+    demo_dir.mkdir(mode=0o700)
+    token_file = demo_dir / "admin.token"
+    token_file.write_text(garage.admin_token + "\n", encoding="utf-8")
+    token_file.chmod(0o600)
+    env = {
+        "GARAGE_DEMO_DIR": str(demo_dir),
+        "GARAGE_ADMIN_URL": garage.admin_url,
+        "GARAGE_ADMIN_TOKEN_FILE": str(token_file),
+    }
+    plays = [{"import_playbook": str(REPO_ROOT / "playbooks" / "provision.yml")}]
+    estate = _estate()
+    tokens = [*estate["garage_admin_tokens"], {"name": "second", "scope": ["GetClusterHealth"]}]
+    estate["garage_admin_tokens"] = tokens
+    # The second admin token's creation fails: the keys, buckets and the first token exist by then.
+    garage.fault("CreateAdminToken", nth=2, status=500)
+    r = run_playbook(plays, garage=None, inventory=LOCAL, env=env, extra_vars={"garage_admin_tokens": tokens})
+    garage.clear_faults()
+    assert r.rc != 0 and r.failed_tasks() == ["Report a failure of the estate"], r.output
+    secrets_dir = demo_dir / "secrets"
+    first_token = estate["garage_admin_tokens"][0]["name"]
+    bearer = (secrets_dir / f"admin-token-{first_token}").read_text(encoding="utf-8").strip()
+    assert garage.admin("GetClusterHealth", token=bearer)[0] == 200  # stored, and it works
+    for k in estate["garage_keys"]:
+        stored = json.loads((secrets_dir / f"{k['name']}.json").read_text(encoding="utf-8"))
+        full = garage.ok("GetKeyInfo", query={"id": stored["access_key_id"], "showSecretKey": "true"})
+        assert full["secretAccessKey"] == stored["secret_access_key"]
+    report = json.dumps(r.task("Report a failure of the estate").result)
+    assert "admin token 'second' failed" in report and bearer not in r.stdout + r.stderr
+    # the next run finishes the job and keeps what was stored
+    r = run_playbook(plays, garage=None, inventory=LOCAL, env=env, extra_vars={"garage_admin_tokens": tokens})
+    r.assert_ok()
+    assert (secrets_dir / f"admin-token-{first_token}").read_text(encoding="utf-8").strip() == bearer
+    assert all((secrets_dir / f"admin-token-{tok['name']}").exists() for tok in estate["garage_admin_tokens"])

@@ -1,4 +1,4 @@
-"""Real S3 clients (awscli, s5cmd, rclone, s3cmd) against the Garage stand-in on loopback."""
+"""Real S3 clients (awscli, s5cmd, rclone, s3cmd) against a real Garage cluster on loopback."""
 
 from __future__ import annotations
 

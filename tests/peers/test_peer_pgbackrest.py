@@ -1,4 +1,4 @@
-"""pgBackRest 2.45 with its repository on the stand-in's S3 over TLS (stanza-create, backup, restore).
+"""pgBackRest 2.45 with its repository on a real Garage, through the nginx TLS front (stanza-create, backup, restore).
 
 A throwaway PostgreSQL 15 cluster on 127.0.0.1 and a free high port, driven as
 the ``postgres`` user when run as root. Assertions parse ``info --output=json``

@@ -110,3 +110,18 @@ def test_module_documents_its_groups(path: Path) -> None:
         # Fragments cannot merge two memberships: a multi-group module writes the attribute itself.
         membership = (doc.get("attributes") or {}).get("action_group", {}).get("membership")
         assert sorted(membership or []) == sorted(f"cellar.garage.{g.action_group}" for g in groups), path.name
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
+def test_author_renders_with_a_github_handle(path: Path) -> None:
+    """Issue 9: an author without a handle renders as "(!UNKNOWN)" in ansible-doc."""
+    authors = _documentation(path)["author"]
+    assert all("!UNKNOWN" not in a and "(@" in a for a in authors), authors
+
+
+def test_ansible_lint_leftovers_are_neither_committed_nor_built() -> None:
+    """Issue 9: ansible-lint leaves .ansible/ behind; `make build` shipped a nested copy of the collection."""
+    ignored = (REPO / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".ansible/" in ignored or ".ansible" in ignored
+    build_ignore = yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))["build_ignore"]
+    assert ".ansible" in build_ignore

@@ -22,7 +22,7 @@ import os
 import stat
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._errors import CREDENTIALS_INVALID, INVALID_RESPONSE
+from ansible_collections.cellar.garage.plugins.module_utils._errors import CREDENTIALS_INVALID
 from ansible_collections.cellar.garage.plugins.module_utils._http import (
     BACKOFF_BASE,
     JSON,
@@ -32,7 +32,6 @@ from ansible_collections.cellar.garage.plugins.module_utils._http import (
     HttpError,
     Query,
     Response,
-    Transport,
     parse_error_body,
 )
 
@@ -263,82 +262,34 @@ class GarageAdminClient(HttpClient):
 
     :param admin_url: base URL, e.g. ``http://127.0.0.1:3903`` (a trailing ``/`` or ``/v2`` is tolerated).
     :param token: bearer token (kept private; never logged or shown).
-    Other keyword arguments: see :class:`HttpClient` (timeout, retries, TLS, hooks).
+    Keyword arguments: see :class:`HttpClient` (timeout, retries, validate_certs, ca_path, hooks).
     """
 
     service = "Garage admin API"
+    server = "Garage"
+    error_class = GarageError
+    connection_error_class = GarageConnectionError
 
-    def __init__(
-        self,
-        admin_url: str = DEFAULT_ADMIN_URL,
-        token: str | None = None,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = DEFAULT_RETRIES,
-        validate_certs: bool = True,
-        ca_path: str | None = None,
-        on_retry: t.Callable[[str], None] | None = None,
-        on_request: t.Callable[[str], None] | None = None,
-        sleep: t.Callable[[float], None] | None = None,
-        transport: Transport | None = None,
-        user_agent: str = "cellar.garage",
-    ) -> None:
+    def __init__(self, admin_url: str = DEFAULT_ADMIN_URL, token: str | None = None, **kwargs: t.Any) -> None:
         base = (admin_url or DEFAULT_ADMIN_URL).rstrip("/")
         if base.endswith("/v2"):
             base = base[: -len("/v2")]
-        extra: dict[str, t.Any] = {} if sleep is None else {"sleep": sleep}
-        super().__init__(
-            base,
-            timeout=timeout,
-            retries=retries,
-            validate_certs=validate_certs,
-            ca_path=ca_path,
-            on_retry=on_retry,
-            on_request=on_request,
-            transport=transport,
-            user_agent=user_agent,
-            **extra,
-        )
-        self.__token = token
-
-    def __repr__(self) -> str:
-        return f"GarageAdminClient(admin_url={self.admin_url!r}, token={'<set>' if self.__token else None})"
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("retries", DEFAULT_RETRIES)
+        super().__init__(base, token, **kwargs)
 
     @property
     def admin_url(self) -> str:
         return self.base_url
 
-    @property
-    def has_token(self) -> bool:
-        return bool(self.__token)
-
-    # ------------------------------------------------------------------ hooks
-
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.__token}"} if self.__token else {}
+    def token_id(self) -> str | None:
+        """The id of the dynamic admin token this client uses (``<id>.<secret>``), else None."""
+        token = self._token() or ""
+        prefix, dot, _secret = token.partition(".")
+        return prefix if dot and len(prefix) == 24 and all(c in "0123456789abcdef" for c in prefix) else None
 
     def error_for_status(self, status: int, body: bytes, *, name: str, reason: str | None = None) -> HttpError:
         return error_for_status(status, body, endpoint=name, reason=reason)
-
-    def invalid_answer(self, body: bytes, *, name: str, status: int) -> HttpError:
-        return GarageError(
-            f"Garage answered with invalid JSON: {body[:200]!r}",
-            status=status,
-            endpoint=name,
-            failure_reason=INVALID_RESPONSE,
-        )
-
-    def connection_error(self, description: str, *, name: str, may_have_landed: bool) -> HttpError:
-        if may_have_landed:
-            return GarageConnectionError(
-                f"No answer from Garage admin API at {self.admin_url} to {name} ({description}); the request "
-                "may have reached Garage, so its outcome is unknown",
-                endpoint=name,
-                may_have_landed=True,
-            )
-        return GarageConnectionError(
-            f"Cannot reach Garage admin API at {self.admin_url}: {description}", endpoint=name
-        )
 
     # ------------------------------------------------------------------ core
 

@@ -29,6 +29,7 @@ The token never appears in exception text, ``repr()`` or retry messages.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._errors import CREDENTIALS_INVALID
@@ -37,7 +38,6 @@ from ansible_collections.cellar.garage.plugins.module_utils._http import (
     HttpClient,
     HttpConnectionError,
     HttpError,
-    Transport,
     parse_error_body,
     path_quote,
 )
@@ -113,11 +113,23 @@ class OpenBaoLoginError(OpenBaoError):
         return CREDENTIALS_INVALID
 
 
+_MULTI_ERROR_RE = re.compile(r"^\s*\d+ errors? occurred:\s*(.*)$", re.S)
+
+
+def _flatten_error(text: str) -> list[str]:
+    """OpenBao wraps errors as ``"1 error occurred:\\n\\t* permission denied\\n\\n"``: keep the items."""
+    match = _MULTI_ERROR_RE.match(text)
+    if match is None:
+        return [text.strip()]
+    items = [line.strip().lstrip("*").strip() for line in match.group(1).splitlines()]
+    return [item for item in items if item] or [text.strip()]
+
+
 def error_for_status(status: int, body: bytes | str | None, *, name: str, reason: str | None = None) -> OpenBaoError:
     """The typed error of an OpenBao error answer (``{"errors": ["..."]}``)."""
     data = parse_error_body(body)
     raw = data.get("errors")
-    errors = [str(e) for e in raw] if isinstance(raw, list) else []
+    errors = [item for e in raw for item in _flatten_error(str(e))] if isinstance(raw, list) else []
     if not errors and isinstance(data.get("message"), str) and data["message"]:
         errors = [data["message"]]
     message = "; ".join(errors) or reason or f"HTTP {status}"
@@ -215,79 +227,31 @@ class OpenBaoClient(HttpClient):
     :param url: OpenBao's address, e.g. ``https://bao.example:8200``.
     :param token: client token (kept private); may be set later by :meth:`approle_login`.
     :param namespace: sent as ``X-Vault-Namespace`` when set.
-    Other keyword arguments: see :class:`HttpClient`.
+    Keyword arguments: see :class:`HttpClient`.
     """
 
     service = "OpenBao"
+    server = "OpenBao"
+    error_class = OpenBaoError
+    connection_error_class = OpenBaoConnectionError
 
-    def __init__(
-        self,
-        url: str,
-        token: str | None = None,
-        *,
-        namespace: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        retries: int = DEFAULT_RETRIES,
-        validate_certs: bool = True,
-        ca_path: str | None = None,
-        on_retry: t.Callable[[str], None] | None = None,
-        on_request: t.Callable[[str], None] | None = None,
-        sleep: t.Callable[[float], None] | None = None,
-        transport: Transport | None = None,
-        user_agent: str = "cellar.garage",
-    ) -> None:
-        extra: dict[str, t.Any] = {} if sleep is None else {"sleep": sleep}
-        super().__init__(
-            url,
-            timeout=timeout,
-            retries=retries,
-            validate_certs=validate_certs,
-            ca_path=ca_path,
-            on_retry=on_retry,
-            on_request=on_request,
-            transport=transport,
-            user_agent=user_agent,
-            **extra,
-        )
-        self.__token = token
+    def __init__(self, url: str, token: str | None = None, *, namespace: str | None = None, **kwargs: t.Any) -> None:
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+        kwargs.setdefault("retries", DEFAULT_RETRIES)
+        super().__init__(url, token, **kwargs)
         self.namespace = namespace
-
-    def __repr__(self) -> str:
-        return f"OpenBaoClient(url={self.base_url!r}, token={'<set>' if self.__token else None})"
-
-    @property
-    def has_token(self) -> bool:
-        return bool(self.__token)
-
-    def set_token(self, token: str) -> None:
-        self.__token = token
-
-    # ------------------------------------------------------------------ hooks
 
     def auth_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
-        if self.__token:
-            headers["X-Vault-Token"] = self.__token
+        token = self._token()
+        if token:
+            headers["X-Vault-Token"] = token
         if self.namespace:
             headers["X-Vault-Namespace"] = self.namespace
         return headers
 
     def error_for_status(self, status: int, body: bytes, *, name: str, reason: str | None = None) -> HttpError:
         return error_for_status(status, body, name=name, reason=reason)
-
-    def connection_error(self, description: str, *, name: str, may_have_landed: bool) -> HttpError:
-        if may_have_landed:
-            return OpenBaoConnectionError(
-                f"No answer from OpenBao at {self.base_url} to {name} ({description}); the request may have "
-                "reached OpenBao, so its outcome is unknown",
-                endpoint=name,
-                may_have_landed=True,
-            )
-        return OpenBaoConnectionError(f"Cannot reach OpenBao at {self.base_url}: {description}", endpoint=name)
-
-    def invalid_answer(self, body: bytes, *, name: str, status: int) -> HttpError:
-        error = super().invalid_answer(body, name=name, status=status)
-        return OpenBaoError(error.message, status=status, endpoint=name, failure_reason=error.failure_reason)
 
     # ------------------------------------------------------------------ auth
 
@@ -296,15 +260,25 @@ class OpenBaoClient(HttpClient):
         body: dict[str, str] = {"role_id": role_id}
         if secret_id is not None:
             body["secret_id"] = secret_id
-        answer = self.request(
-            "POST", f"/v1/auth/{path_quote(mount.strip('/'))}/login", name="approle login", body=body, replayable=False
-        )
+        try:
+            answer = self.request(
+                "POST", f"/v1/auth/{path_quote(mount.strip('/'))}/login", name="approle login", body=body,
+                replayable=False,
+            )
+        except (OpenBaoBadRequest, OpenBaoPermissionDenied) as exc:
+            # 400 "invalid role or secret ID", 403: the credentials are wrong, not the request.
+            raise OpenBaoLoginError(
+                f"OpenBao refused the AppRole login at auth/{mount.strip('/')}: {exc.message}; check role_id and "
+                "secret_id",
+                status=exc.status,
+                endpoint="approle login",
+            ) from None
         token = ((answer or {}).get("auth") or {}).get("client_token")
         if not isinstance(token, str) or not token:
             raise OpenBaoLoginError(
                 "OpenBao answered the AppRole login without a client token", endpoint="approle login"
             )
-        self.__token = token
+        self.set_token(token)
         return token
 
     def lookup_self(self) -> JSON:

@@ -37,6 +37,10 @@ _AUTH_CODES = frozenset(("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNot
 _MISSING_BUCKET_CODES = frozenset(("NoSuchBucket",))
 
 
+def is_botocore_error(exc: BaseException) -> bool:
+    return any(cls is not None and isinstance(exc, cls) for cls in (ClientError, BotoCoreError))
+
+
 def classify(exc: BaseException) -> tuple[str, dict[str, t.Any], str]:
     """``(cause, details, text)`` of a botocore exception."""
     if ClientError is not None and isinstance(exc, ClientError):
@@ -69,10 +73,11 @@ def s3_context(
     changed: bool = False,
 ) -> t.Iterator[None]:
     """Convert a botocore error raised in the block (see the module docstring)."""
-    catch: tuple[type[BaseException], ...] = tuple(c for c in (ClientError, BotoCoreError) if c is not None)
     try:
         yield
-    except catch as exc:
+    except Exception as exc:
+        if not is_botocore_error(exc):
+            raise
         cause, details, text = classify(exc)
         reason = missing_bucket_reason if (cause == BUCKET_MISSING and missing_bucket_reason) else failure_reason
         what = f"{thing} '{name}'" if name is not None else thing

@@ -31,7 +31,7 @@ def test_snake_case_reasons_accepted(reason: str) -> None:
 def test_malformed_reasons_refused(reason: str) -> None:
     assert not is_failure_reason(reason)
     with pytest.raises(ValueError, match="snake_case"):
-        OperationError("x", failure_reason=reason)
+        raise OperationError("x", failure_reason=reason)
 
 
 def test_result_keys() -> None:

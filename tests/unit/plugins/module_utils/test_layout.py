@@ -9,7 +9,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.cellar.garage.plugins.module_utils import _layout as L
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import layout as L
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import views as V
 
 A, B, C, D, E = ("a" * 63 + "1", "b" * 63 + "2", "c" * 63 + "3", "d" * 63 + "4", "e" * 63 + "5")
 T = 10**12
@@ -397,6 +398,6 @@ def test_parse_layout_message_tolerates_unknown_text() -> None:
 def test_health_view_reads_both_names_of_storage_nodes_up(field: str) -> None:
     raw = {"status": "degraded", "knownNodes": 3, "connectedNodes": 2, "storageNodes": 3, field: 2,
            "partitions": 256, "partitionsQuorum": 256, "partitionsAllOk": 0}  # fmt: skip
-    view = L.health_view(raw)
+    view = V.health_view(raw)
     assert view["storage_nodes_up"] == 2 and view["storage_nodes_ok"] == 2
     assert view["storage_nodes"] == 3 and view["partitions_all_ok"] == 0 and view["status"] == "degraded"

@@ -21,12 +21,13 @@ from ansible.module_utils.common import warnings as _warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._argspec import ArgumentSpec
-from ansible_collections.cellar.garage.plugins.module_utils._errors import OperationError
+from ansible_collections.cellar.garage.plugins.module_utils._errors import OperationError, api_context
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAdminClient,
     GarageConflict,
     GarageConnectionError,
     GarageNotFound,
+    error_for_status,
 )
 from ansible_collections.cellar.garage.plugins.module_utils._module import MISSING_TOKEN_MSG, GarageModule
 from ansible_collections.cellar.garage.plugins.module_utils._openbao.client import OpenBaoClient
@@ -170,7 +171,7 @@ def test_env_token_plus_token_file_is_not_a_conflict(
 
 def test_missing_token_fails_before_any_call(capsys: pytest.CaptureFixture[str]) -> None:
     with mock.patch.object(GarageAdminClient, "call") as call:
-        rc, result = run_module({}, lambda m: m.client.list_buckets(), capsys)
+        rc, result = run_module({}, lambda m: m.admin.list_buckets(), capsys)
     assert rc == 1
     assert result["msg"] == MISSING_TOKEN_MSG
     call.assert_not_called()
@@ -179,7 +180,7 @@ def test_missing_token_fails_before_any_call(capsys: pytest.CaptureFixture[str])
 def test_token_from_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GARAGE_ADMIN_TOKEN", TOKEN)
     seen: list[bool] = []
-    rc, _result = run_module({}, lambda m: seen.append(m.client.has_token), capsys)
+    rc, _result = run_module({}, lambda m: seen.append(m.admin.has_token), capsys)
     assert rc == 0 and seen == [True]
 
 
@@ -187,7 +188,7 @@ def test_unsafe_token_file_refused(capsys: pytest.CaptureFixture[str], tmp_path:
     path = tmp_path / "token"
     path.write_text(TOKEN)
     os.chmod(path, 0o644)
-    rc, result = run_module({"admin_token_file": str(path)}, lambda m: m.client.list_buckets(), capsys)
+    rc, result = run_module({"admin_token_file": str(path)}, lambda m: m.admin.list_buckets(), capsys)
     assert rc == 1
     assert "accessible by group or others" in result["msg"]
     assert TOKEN not in json.dumps(result)
@@ -199,7 +200,7 @@ def test_token_from_file_is_masked_in_output(capsys: pytest.CaptureFixture[str],
     os.chmod(path, 0o600)
 
     def body(module: GarageModule) -> None:
-        module.client  # noqa: B018 - resolves the token
+        module.admin  # noqa: B018 - resolves the token
         module.exit_json(changed=False, echo=f"token is {TOKEN}")
 
     rc, result = run_module({"admin_token_file": str(path)}, body, capsys)
@@ -211,7 +212,7 @@ def test_client_is_built_once_with_the_options(capsys: pytest.CaptureFixture[str
     clients: list[GarageAdminClient] = []
 
     def body(module: GarageModule) -> None:
-        clients.extend([module.client, module.client])
+        clients.extend([module.admin, module.admin])
 
     run_module(
         {"admin_token": TOKEN, "admin_url": "https://g:3903/", "timeout": 5, "retries": 0, "validate_certs": False},
@@ -226,8 +227,8 @@ def test_client_is_built_once_with_the_options(capsys: pytest.CaptureFixture[str
 
 def test_retries_become_warnings(capsys: pytest.CaptureFixture[str]) -> None:
     def body(module: GarageModule) -> None:
-        assert module.client.on_retry is not None
-        module.client.on_retry("Garage admin API ListKeys: HTTP 503 (busy); retry 1/3 in 0.5s")
+        assert module.admin.on_retry is not None
+        module.admin.on_retry("Garage admin API ListKeys: HTTP 503 (busy); retry 1/3 in 0.5s")
 
     rc, result = run_module({"admin_token": TOKEN}, body, capsys)
     assert rc == 0
@@ -238,10 +239,15 @@ def test_retries_become_warnings(capsys: pytest.CaptureFixture[str]) -> None:
 # --------------------------------------------------------------------------- errors
 
 
-def raise_in_api_errors(exc: BaseException, **result: t.Any) -> t.Callable[[GarageModule], None]:
+def raise_in_run(exc: BaseException, *, what: str | None = None) -> t.Callable[[GarageModule], None]:
+    """A module body that raises ``exc`` deep inside an operation wrapped in api_context."""
+
     def body(module: GarageModule) -> None:
-        with module.api_errors("delete", "bucket", "photos", **result):
-            raise exc
+        def operation() -> t.Any:
+            with api_context("delete", "bucket", "photos", failure_reason="bucket_delete_failed"):
+                raise exc
+
+        module.run(operation, what=what)
 
     return body
 
@@ -250,35 +256,41 @@ def test_api_error_message_format(capsys: pytest.CaptureFixture[str]) -> None:
     exc = GarageConflict(
         "Tried to delete a non-empty bucket", status=409, code="BucketNotEmpty", endpoint="DeleteBucket"
     )
-    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc), capsys)
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_run(exc), capsys)
     assert rc == 1
     assert result["msg"] == "Failed to delete bucket 'photos': BucketNotEmpty: Tried to delete a non-empty bucket"
     assert result["status"] == 409
     assert result["garage_code"] == "BucketNotEmpty"
+    assert result["failure_reason"] == "bucket_delete_failed" and result["cause"] == "conflict"
     assert "exception" not in result  # expected API errors carry no traceback noise
     assert result["changed"] is False
 
 
-def test_api_error_keeps_extra_result(capsys: pytest.CaptureFixture[str]) -> None:
-    exc = GarageNotFound("Bucket not found: photos", status=404, code="NoSuchBucket")
-    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc, changed=True, step="alias"), capsys)
-    assert rc == 1
-    assert result["changed"] is True and result["step"] == "alias"
+def test_access_denied_names_what_a_403_can_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 9: Garage answers the same 403 for a wrong token, an expired one and a narrow scope."""
+    body = b'{"code":"AccessDenied","message":"Forbidden: Invalid token"}'
+    exc = error_for_status(403, body, endpoint="DeleteBucket")
+    _rc, result = run_module({"admin_token": TOKEN}, raise_in_run(exc), capsys)
+    assert result["msg"].startswith("Failed to delete bucket 'photos': AccessDenied: Forbidden: Invalid token (")
+    assert "expired" in result["msg"] and "scope does not include DeleteBucket" in result["msg"]
+    assert result["cause"] == "access_denied"
 
 
 def test_connection_error_message(capsys: pytest.CaptureFixture[str]) -> None:
     exc = GarageConnectionError("Cannot reach Garage admin API at http://x:3903: Connection refused")
-    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc), capsys)
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_run(exc), capsys)
     assert rc == 1
     assert (
         result["msg"]
         == "Failed to delete bucket 'photos': Cannot reach Garage admin API at http://x:3903: Connection refused"
     )
-    assert result["status"] is None
+    assert result["status"] is None and result["cause"] == "connection_failed"
 
 
 def test_unexpected_error_includes_exception_text(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(KeyError("globalAliases")), capsys)
+    rc, result = run_module(
+        {"admin_token": TOKEN}, raise_in_run(KeyError("globalAliases"), what="delete bucket 'photos'"), capsys
+    )
     assert rc == 1
     assert result["msg"].startswith("Failed to delete bucket 'photos': unexpected KeyError:")
     assert "globalAliases" in result["msg"]
@@ -288,42 +300,9 @@ def test_unexpected_error_includes_exception_text(capsys: pytest.CaptureFixture[
 
 def test_token_never_in_error_output(capsys: pytest.CaptureFixture[str]) -> None:
     exc = GarageNotFound(f"weird server echoing {TOKEN}", status=404, code="NoSuchBucket")
-    rc, result = run_module({"admin_token": TOKEN}, raise_in_api_errors(exc), capsys)
+    rc, result = run_module({"admin_token": TOKEN}, raise_in_run(exc), capsys)
     assert rc == 1
     assert TOKEN not in json.dumps(result)
-
-
-def test_fail_api_without_name(capsys: pytest.CaptureFixture[str]) -> None:
-    def body(module: GarageModule) -> None:
-        with module.api_errors("read", "cluster layout"):
-            raise GarageNotFound("x", status=404, code="C")
-
-    _rc, result = run_module({"admin_token": TOKEN}, body, capsys)
-    assert result["msg"] == "Failed to read cluster layout: C: x"
-
-
-# --------------------------------------------------------------------------- results
-
-
-@pytest.mark.parametrize("diff", [True, False])
-def test_exit_resource_diff(capsys: pytest.CaptureFixture[str], diff: bool) -> None:
-    def body(module: GarageModule) -> None:
-        module.exit_resource(True, {"quota": None}, {"quota": 10}, bucket={"id": "b"})
-
-    rc, result = run_module({"admin_token": TOKEN, "_ansible_diff": diff}, body, capsys)
-    assert rc == 0
-    assert result["changed"] is True
-    assert result["bucket"] == {"id": "b"}
-    if diff:
-        assert result["diff"] == {"before": {"quota": None}, "after": {"quota": 10}}
-    else:
-        assert "diff" not in result
-
-
-def test_exit_resource_none_becomes_empty(capsys: pytest.CaptureFixture[str]) -> None:
-    _rc, result = run_module({"admin_token": TOKEN, "_ansible_diff": True}, lambda m: m.exit_resource(False), capsys)
-    assert result["diff"] == {"before": {}, "after": {}}
-    assert result["changed"] is False
 
 
 def test_check_mode_supported_by_default(capsys: pytest.CaptureFixture[str]) -> None:
@@ -472,3 +451,9 @@ def test_injected_client_is_used(capsys: pytest.CaptureFixture[str]) -> None:
 
     rc, _result = run_module({}, body, capsys)
     assert rc == 0
+
+
+def test_argument_errors_carry_a_failure_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, result = run_module({"admin_token": TOKEN, "bogus": 1}, nothing, capsys)
+    assert rc == 1 and "Unsupported parameters" in result["msg"]
+    assert result["failure_reason"] == "invalid_input"

@@ -197,8 +197,10 @@ def test_approle_login_sets_the_token(bao: FakeHttp) -> None:
 
 def test_approle_login_refused_or_without_token(bao: FakeHttp) -> None:
     bao.route("POST", "auth/approle/login", Reply(400, {"errors": ["invalid role or secret ID"]}))
-    with pytest.raises(OpenBaoBadRequest) as info:
+    with pytest.raises(OpenBaoLoginError) as info:
         make(bao).approle_login("role-1", SECRET_ID)
+    assert info.value.failure_reason == "credentials_invalid" and info.value.status == 400
+    assert "invalid role or secret ID" in info.value.message and "check role_id" in info.value.message
     assert SECRET_ID not in json.dumps(info.value.result())
     bao.route("POST", "auth/approle/login", Reply(200, {"auth": None}))
     with pytest.raises(OpenBaoLoginError) as login:

@@ -74,3 +74,17 @@ def test_combine() -> None:
 def test_undo_done_text() -> None:
     assert Undo("delete bucket x", lambda: None).done_text == "undone: delete bucket x"
     assert Undo("delete bucket x", lambda: None, done="bucket x deleted again").done_text == "bucket x deleted again"
+
+
+def test_label_names_the_resource_in_the_diff_headers() -> None:
+    diff = Outcome(before=None, after=present({"a": 1}), label="bucket 'photos'").diff()
+    assert diff["before_header"] == diff["after_header"] == "bucket 'photos'"
+    assert "before_header" not in Outcome().diff()
+
+
+def test_parts_give_one_diff_per_changed_resource() -> None:
+    one = Outcome(before=None, after=present({"a": 1}), label="key 'a'")
+    two = Outcome.unchanged(present({"b": 2}), label="key 'b'")
+    whole = Outcome(before={"a": one.before, "b": two.before}, after={"a": one.after, "b": two.after}, parts=(one, two))
+    assert whole.changed
+    assert whole.diff() == [one.diff()]

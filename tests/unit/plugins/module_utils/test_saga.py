@@ -160,7 +160,7 @@ def test_failing_step_reports_its_own_leftovers() -> None:
         saga_for(world, fail_at="alias", error=leftover).run(dry_run=False)
     exc = info.value
     assert exc.changed is True
-    assert exc.failure_reason == "alias_create_failed"
+    assert exc.failure_reason == "outcome_unknown" and exc.details["step_failure_reason"] == "alias_create_failed"
     assert exc.manual_cleanup_required == [{"step": "alias", "resource": "alias", "name": "a"}]
     assert exc.details["cause"] == "outcome_unknown"
 

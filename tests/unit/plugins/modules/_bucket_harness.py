@@ -1,23 +1,18 @@
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run a module's ``main()`` with patched arguments and an injected MagicMock client.
-
-Shared by the bucket-side unit tests (test_garage_bucket*.py). The real ``exit_json`` /
-``fail_json`` run, so the result is the JSON Ansible would see (no_log masking included).
-"""
+"""Garage answers for the bucket-side unit tests (test_garage_bucket*.py, layout, cluster), and
+``run_module`` with one Admin API client (a thin wrapper of harness.run_module)."""
 
 from __future__ import annotations
 
-import json
 import typing as t
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageNotFound
-from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
+from tests.unit.plugins.modules import harness
 
 BUCKET_ID = "b" * 63 + "1"
 OTHER_ID = "c" * 63 + "2"
@@ -29,24 +24,13 @@ def run_module(
     module: t.Any,
     args: dict[str, t.Any],
     client: t.Any,
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str] | None = None,
     *,
     check_mode: bool = False,
     diff: bool = False,
 ) -> dict[str, t.Any]:
-    """Run ``module.main()``; return the parsed result with ``failed`` always present."""
-    args = dict(args)
-    args.setdefault("admin_token", "unit-test-token")
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-    capsys.readouterr()
-    with patch_module_args(args), mock.patch.object(GarageModule, "client", property(lambda self: client)):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
-    result = json.loads(out)
-    result.setdefault("failed", False)
-    return result
+    """Run ``module.main()`` with ``client`` as its Admin API client (see harness.run_module)."""
+    return harness.run_module(module, args, clients={"admin": client}, check_mode=check_mode, diff=diff)
 
 
 def bucket_info(
@@ -150,16 +134,4 @@ def buckets_by(*infos: dict[str, t.Any]) -> t.Callable[..., dict[str, t.Any]]:
 
 def write_calls(client: mock.MagicMock) -> list[str]:
     """Names of the mutating client methods that were called."""
-    names = (
-        "create_bucket",
-        "update_bucket",
-        "delete_bucket",
-        "add_bucket_alias",
-        "remove_bucket_alias",
-        "allow_bucket_key",
-        "deny_bucket_key",
-        "create_key",
-        "update_key",
-        "delete_key",
-    )
-    return [n for n in names if getattr(client, n).called]
+    return harness.write_calls(client)

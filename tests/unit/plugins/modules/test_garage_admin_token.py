@@ -10,15 +10,15 @@ import typing as t
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
+    GarageConnectionError,
     GarageNotFound,
     GarageServerError,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.modules import garage_admin_token
+from tests.unit.plugins.modules import harness
 
 TOK = "0123456789abcdef01234567"
 TOK2 = "fedcba9876543210fedcba98"
@@ -46,31 +46,11 @@ def matching(n: int) -> GarageBadRequest:
 def run(
     args: dict[str, t.Any], client: mock.MagicMock, *, check: bool = False, diff: bool = True
 ) -> tuple[bool, dict[str, t.Any]]:
-    full = dict(CONN, **args, _ansible_check_mode=check, _ansible_diff=diff)
-    out: dict[str, t.Any] = {"warnings": []}
-
-    def _exit(self: GarageModule, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs)
-        raise SystemExit(0)
-
-    def _fail(self: GarageModule, msg: str, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs, msg=msg, failed=True)
-        raise SystemExit(1)
-
-    def _warn(self: GarageModule, warning: str) -> None:
-        out["warnings"].append(warning)
-
-    with (
-        patch_module_args(full),
-        mock.patch.object(GarageModule, "client", new_callable=mock.PropertyMock, return_value=client),
-        mock.patch.object(GarageModule, "exit_json", _exit),
-        mock.patch.object(GarageModule, "fail_json", _fail),
-        mock.patch.object(GarageModule, "warn", _warn),
-        pytest.raises(SystemExit),
-    ):
-        garage_admin_token.main()
-    json.dumps(out)
-    return bool(out.get("failed")), out
+    """Run garage_admin_token.main() through the shared harness; return (failed, result)."""
+    result = harness.run_module(
+        garage_admin_token, dict(CONN, **args), clients={"admin": client}, check_mode=check, diff=diff
+    )
+    return bool(result.get("failed")), harness.plain(result)
 
 
 @pytest.fixture
@@ -116,8 +96,11 @@ def test_create_returns_secret_once(client: mock.MagicMock) -> None:
     assert SECRET_TOKEN not in json.dumps(result["token"]) + json.dumps(result["diff"])
     assert result["token"]["scope"] == ["GetClusterStatus", "Metrics"]
     assert result["diff"] == {
-        "before": {},
+        "before": {"state": "absent"},
+        "before_header": "admin token 'mon'",
+        "after_header": "admin token 'mon'",
         "after": {
+            "state": "present",
             "id": TOK,
             "name": "mon",
             "scope": ["GetClusterStatus", "Metrics"],
@@ -266,7 +249,7 @@ def test_absent(client: mock.MagicMock) -> None:
     assert result["changed"] is True
     client.delete_admin_token.assert_called_once_with(TOK)
     assert result["diff"]["before"]["name"] == "mon"
-    assert result["diff"]["after"] == {}
+    assert result["diff"]["after"] == {"state": "absent"}
 
 
 def test_absent_check_and_missing(client: mock.MagicMock) -> None:
@@ -289,3 +272,41 @@ def test_api_error(client: mock.MagicMock) -> None:
     failed, result = run({"name": "mon", "scope": ["Metrics"]}, client)
     assert failed
     assert result["msg"] == f"Failed to update admin token '{TOK}': InternalError: Internal error: x"
+
+
+# --------------------------------------------------------------------------- issue 9: a create that timed out
+
+
+def lost_answer() -> t.Any:
+    return GarageConnectionError("No answer", endpoint="CreateAdminToken", may_have_landed=True)
+
+
+def test_token_created_but_its_secret_lost_is_deleted_and_said_plainly(client: mock.MagicMock) -> None:
+    client.get_admin_token_info.side_effect = [matching(0), token("mon")]
+    client.create_admin_token.side_effect = lost_answer()
+    failed, result = run({"name": "mon"}, client)
+    assert failed and result["changed"] is False
+    assert result["failure_reason"] == "admin_token_secret_lost"
+    assert "its secret never reached this run, so it was deleted again" in result["msg"]
+    client.delete_admin_token.assert_called_once_with(TOK)
+    client.create_admin_token.assert_called_once()
+
+
+def test_token_secret_lost_and_delete_failing_is_manual_cleanup(client: mock.MagicMock) -> None:
+    client.get_admin_token_info.side_effect = [matching(0), token("mon")]
+    client.create_admin_token.side_effect = lost_answer()
+    client.delete_admin_token.side_effect = GarageBadRequest("nope", status=400, code="InvalidRequest")
+    failed, result = run({"name": "mon"}, client)
+    assert failed and result["changed"] is True
+    assert result["manual_cleanup_required"] == [
+        {"resource": "admin_token", "id": TOK, "name": "mon", "action": "delete the admin token"}
+    ]
+
+
+def test_token_create_that_did_not_land(client: mock.MagicMock) -> None:
+    client.get_admin_token_info.side_effect = [matching(0), matching(0)]
+    client.create_admin_token.side_effect = lost_answer()
+    failed, result = run({"name": "mon"}, client)
+    assert failed and result["changed"] is False
+    assert "it was not created; running again is safe" in result["msg"]
+    client.delete_admin_token.assert_not_called()

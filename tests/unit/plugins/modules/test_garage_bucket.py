@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import json
 from unittest import mock
 
 import pytest
 
+from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import buckets
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAccessDenied,
     GarageBadRequest,
@@ -165,8 +168,19 @@ def test_create_rollback_failure_reports_manual_cleanup(client, capsys):
     client.delete_bucket.side_effect = GarageConnectionError("Cannot reach Garage admin API")
     result = run(client, capsys, name="photos", quotas={"max_objects": 5})
     assert result["failed"] is True and result["changed"] is True
-    assert result["manual_cleanup_required"] == [{"bucket_id": BUCKET_ID, "name": "photos"}]
-    assert "delete it by hand" in result["msg"]
+    assert result["failure_reason"] == "rollback_failed"
+    assert result["step_failure_reason"] == "bucket_configure_failed" and result["failed_step"] == "configure_bucket"
+    assert result["manual_cleanup_required"] == [
+        {
+            "step": "create_bucket",
+            "resource": "bucket",
+            "bucket_id": BUCKET_ID,
+            "name": "photos",
+            "action": f"delete bucket 'photos' ({BUCKET_ID})",
+            "error": "Cannot reach Garage admin API",
+        }
+    ]
+    assert "clean up by hand" in result["msg"]
 
 
 def test_create_conflict_is_reported(client, capsys):
@@ -406,7 +420,10 @@ def test_absent_non_empty_fails_with_count(client, capsys, check_mode):
     result = run(client, capsys, check_mode=check_mode, name="photos", state="absent")
     assert result["failed"] is True
     assert "3 object(s)" in result["msg"]
-    assert "empty it first" in result["msg"] and "garage_bucket_clear" in result["msg"]
+    assert "empty it first" in result["msg"] and "aws s3 rm s3://photos --recursive" in result["msg"]
+    # Advice names only things that exist (issue 9: there is no bucket-clear module yet).
+    assert "garage_bucket_clear" not in result["msg"]
+    assert result["failure_reason"] == "bucket_not_empty" and result["objects"] == 3
     assert write_calls(client) == []
 
 
@@ -442,18 +459,74 @@ def test_build_request_explicit_null_clears_only_given_keys():
         "website": None,
         "quotas": {"max_size": None, "max_objects": None},
     }
-    with pytest.raises(garage_bucket.InputError):
-        garage_bucket.build_request(params, set())
-    req = garage_bucket.build_request(params, {"max_size"})
-    assert req.max_size is None and req.max_objects is garage_bucket._UNSET
+    with pytest.raises(InputError):
+        buckets.spec_from_params(params, set())
+    req = buckets.spec_from_params(params, {"max_size"})
+    assert req.max_size is None and req.max_objects is buckets.UNSET
 
 
 def test_predict_matches_plan():
     info = bucket_info(aliases=["a-1", "b-2"])
-    plan = garage_bucket.Plan(
+    plan = buckets.Plan(
         add_aliases=["c-3"], remove_aliases=["b-2"], update_body={"quotas": {"maxSize": 1, "maxObjects": None}}
     )
-    after = garage_bucket.predict(info, plan)
+    after = buckets.predict(info, plan)
     assert after["globalAliases"] == ["a-1", "c-3"]
     assert after["quotas"] == {"maxSize": 1, "maxObjects": None}
     assert info["globalAliases"] == ["a-1", "b-2"]  # input untouched
+
+
+# --------------------------------------------------------------------------- issue 9 defects
+
+
+@pytest.mark.parametrize(
+    ("quotas", "fragment"),
+    [
+        ({"max_size": 2**64}, "quotas.max_size: 18446744073709551616 is larger than Garage's limit"),
+        ({"max_size": "17EiB"}, "quotas.max_size"),
+        ({"max_objects": 2**64}, "quotas.max_objects: 18446744073709551616 is larger than Garage's limit"),
+    ],
+)
+def test_quotas_beyond_64_bits_are_refused_before_any_call(client, capsys, quotas, fragment):
+    result = run(client, capsys, name="photos", quotas=quotas)
+    assert result["failed"] is True and fragment in result["msg"]
+    assert result["failure_reason"] == "invalid_input"
+    assert client.method_calls == []
+
+
+def test_zero_quota_warns(client, capsys):
+    client.get_bucket_info.side_effect = buckets_by(bucket_info(aliases=["photos"]))
+    client.update_bucket.return_value = bucket_info(aliases=["photos"], quotas={"maxSize": 0, "maxObjects": None})
+    result = run(client, capsys, name="photos", quotas={"max_size": 0})
+    assert result["failed"] is False and result["changed"] is True
+    assert "max_size is 0, so Garage refuses every upload" in json.dumps(result["warnings"])
+
+
+def test_create_that_timed_out_but_landed_is_reported_as_created(client, capsys):
+    """CreateBucket got no answer but Garage created the bucket: re-read, report it, configure it."""
+    created = bucket_info(aliases=["photos"])
+    client.get_bucket_info.side_effect = [not_found(), created]
+    client.create_bucket.side_effect = GarageConnectionError("No answer", endpoint="CreateBucket", may_have_landed=True)
+    client.update_bucket.return_value = bucket_info(aliases=["photos"], quotas={"maxSize": None, "maxObjects": 5})
+    result = run(client, capsys, name="photos", quotas={"max_objects": 5})
+    assert result["failed"] is False and result["changed"] is True
+    assert result["bucket"]["id"] == BUCKET_ID and result["bucket"]["quotas"]["max_objects"] == 5
+    client.create_bucket.assert_called_once()
+
+
+def test_create_that_timed_out_and_did_not_land_says_so(client, capsys):
+    client.get_bucket_info.side_effect = not_found()
+    client.create_bucket.side_effect = GarageConnectionError("No answer", endpoint="CreateBucket", may_have_landed=True)
+    result = run(client, capsys, name="photos")
+    assert result["failed"] is True and result["changed"] is False
+    assert "it was not created; running again is safe" in result["msg"]
+    assert result["failure_reason"] == "bucket_create_failed"
+
+
+def test_create_that_timed_out_and_cannot_be_read_is_outcome_unknown(client, capsys):
+    client.get_bucket_info.side_effect = [not_found(), GarageConnectionError("Cannot reach Garage admin API")]
+    client.create_bucket.side_effect = GarageConnectionError("No answer", endpoint="CreateBucket", may_have_landed=True)
+    result = run(client, capsys, name="photos")
+    assert result["failed"] is True
+    assert result["failure_reason"] == "outcome_unknown"
+    assert "cannot be known" in result["msg"]

@@ -59,7 +59,13 @@ def test_global_add(client, capsys, check_mode):
     result = run(client, capsys, check_mode=check_mode, bucket="photos", alias="pics")
     assert result["changed"] is True and not result["failed"]
     assert result["alias"] == alias_state("present")
-    assert result["diff"] == {"before": alias_state("absent"), "after": alias_state("present")}
+    # One "absent" shape for every resource (issue 9); the header names the alias and the bucket.
+    assert result["diff"] == {
+        "before": {"state": "absent"},
+        "after": alias_state("present"),
+        "before_header": "global alias 'pics' of bucket 'photos'",
+        "after_header": "global alias 'pics' of bucket 'photos'",
+    }
     if check_mode:
         assert write_calls(client) == []
     else:
@@ -226,7 +232,8 @@ def test_local_remove(client, capsys, check_mode):
         client, capsys, check_mode=check_mode, bucket="photos", alias="mine", access_key_id=KEY_ID, state="absent"
     )
     assert result["changed"] is True
-    assert result["diff"]["after"] == alias_state("absent", KEY_ID, alias="mine")
+    assert result["diff"]["after"] == {"state": "absent"}
+    assert result["alias"] == alias_state("absent", KEY_ID, alias="mine")
     if check_mode:
         assert write_calls(client) == []
     else:

@@ -84,13 +84,8 @@ def test_one_bucket_one_read(client, capsys, selector, call, check_mode):
 
 def test_missing_bucket(client, capsys):
     result = run(client, capsys, name="nothing-here")
-    assert result == {
-        "changed": False,
-        "exists": False,
-        "bucket": None,
-        "failed": False,
-        "invocation": result["invocation"],
-    }
+    result.pop("invocation", None)  # ansible-core < 2.20 echoes the module arguments
+    assert result == {"changed": False, "exists": False, "bucket": None, "failed": False}
 
 
 def test_all_buckets_sorted_by_id(client, capsys):

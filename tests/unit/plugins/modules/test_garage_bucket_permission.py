@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import permissions
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageBadRequest, GarageNotFound
 from ansible_collections.cellar.garage.plugins.modules import garage_bucket_permission as mod
 from tests.unit.plugins.modules._bucket_harness import (
@@ -222,5 +223,5 @@ def test_bad_input(client, capsys, args, fragment):
 
 def test_plan_pure():
     cur = {"read": True, "write": False, "owner": True}
-    assert mod.plan(cur, {"read": True, "write": True, "owner": False}) == ({"write": True}, {"owner": True})
-    assert mod.plan(cur, cur) == ({}, {})
+    assert permissions.plan(cur, {"read": True, "write": True, "owner": False}) == ({"write": True}, {"owner": True})
+    assert permissions.plan(cur, cur) == ({}, {})

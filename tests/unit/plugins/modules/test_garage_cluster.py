@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 from unittest import mock
 
 import pytest
 
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import cluster
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import GarageConnectionError
 from ansible_collections.cellar.garage.plugins.modules import garage_cluster, garage_cluster_info
 from tests.unit.plugins.modules._bucket_harness import run_module
@@ -51,15 +53,15 @@ def health(state: str) -> dict[str, t.Any]:
 
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(garage_cluster.time, "sleep", lambda s: None)
+    monkeypatch.setattr(cluster.time, "sleep", lambda s: None)
 
 
 def test_parse_peer() -> None:
-    assert garage_cluster.parse_peer(PEER_B) == B
-    assert garage_cluster.parse_peer(PEER_C) == C
-    assert garage_cluster.parse_peer(f"{B.upper()}@host.example:3901") == B
+    assert cluster.parse_peer(PEER_B) == B
+    assert cluster.parse_peer(PEER_C) == C
+    assert cluster.parse_peer(f"{B.upper()}@host.example:3901") == B
     for bad in ("abc@host:3901", f"{B}@host", f"{B}@host:0", f"{B}@host:70000", f"{B}host:1", f"{B}@:3901"):
-        assert garage_cluster.parse_peer(bad) is None, bad
+        assert cluster.parse_peer(bad) is None, bad
 
 
 def test_connect_only_missing_peers_and_check_mode(capsys: t.Any) -> None:
@@ -172,7 +174,7 @@ def info_client() -> mock.MagicMock:
 def test_cluster_info_all(capsys: t.Any) -> None:
     client = info_client()
     res = run_module(garage_cluster_info, {}, client, capsys)
-    assert not res["changed"] and res["gathered"] == list(garage_cluster_info.SUBSETS)
+    assert not res["changed"] and res["gathered"] == list(cluster.SUBSETS)
     assert res["status"]["nodes"][0]["role"]["zone"] == "dc1" and res["status"]["nodes"][1]["is_up"] is False
     assert res["health"]["partitions_all_ok"] == 0 and res["health"]["status"] == "degraded"
     assert res["statistics"] == {"freeform": "Storage nodes: ..."}
@@ -203,3 +205,27 @@ def test_cluster_info_error(capsys: t.Any) -> None:
     client.get_cluster_layout.side_effect = GarageConnectionError("Cannot reach Garage admin API: timed out")
     res = run_module(garage_cluster_info, {"gather": ["layout"]}, client, capsys)
     assert res["failed"] and res["msg"] == "Failed to read cluster layout: Cannot reach Garage admin API: timed out"
+
+
+@pytest.mark.parametrize("peers", [[], [PEER_B]], ids=["nothing-to-connect", "one-to-connect"])
+def test_check_mode_never_waits_for_a_state_check_mode_did_not_create(capsys: t.Any, peers: list[str]) -> None:
+    """Issue 9: with wait_for, check mode waited its full wait_timeout for a state it never creates
+    (e.g. a cluster made healthy only by a layout that check mode did not apply)."""
+    client = mock.MagicMock()
+    client.get_cluster_status.return_value = status({A: True, B: False}, roles=[A, B])
+    client.get_cluster_health.return_value = health("degraded")
+    sleeps: list[float] = []
+    with mock.patch.object(cluster.time, "sleep", sleeps.append):
+        res = run_module(
+            garage_cluster,
+            {"peers": peers, "wait_for": "healthy", "wait_timeout": 2, "poll_interval": 1},
+            client,
+            capsys,
+            check_mode=True,
+        )
+    assert not res["failed"], res["msg"]
+    assert res["changed"] is bool(peers)
+    assert sleeps == [] and client.get_cluster_health.call_count == 1
+    assert not client.connect_cluster_nodes.called
+    assert "a real run would wait for it" in json.dumps(res["warnings"])
+    assert res["missing_nodes"] == [f"node2 ({B[:16]})"]

@@ -10,16 +10,16 @@ import typing as t
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageBadRequest,
     GarageConflict,
+    GarageConnectionError,
     GarageNotFound,
     GarageServerError,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.modules import garage_key
+from tests.unit.plugins.modules import harness
 
 KEY_ID = "GK" + "a1" * 12
 SECRET = "5e" * 32
@@ -56,29 +56,9 @@ def no_match() -> GarageBadRequest:
 def run(
     args: dict[str, t.Any], client: mock.MagicMock, *, check: bool = False, diff: bool = True
 ) -> tuple[bool, dict[str, t.Any]]:
-    """Run garage_key.main(); return (failed, result)."""
-    full = dict(CONN, **args, _ansible_check_mode=check, _ansible_diff=diff)
-    out: dict[str, t.Any] = {}
-
-    def _exit(self: GarageModule, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs)
-        raise SystemExit(0)
-
-    def _fail(self: GarageModule, msg: str, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs, msg=msg, failed=True)
-        raise SystemExit(1)
-
-    with (
-        patch_module_args(full),
-        mock.patch.object(GarageModule, "client", new_callable=mock.PropertyMock, return_value=client),
-        mock.patch.object(GarageModule, "exit_json", _exit),
-        mock.patch.object(GarageModule, "fail_json", _fail),
-        pytest.raises(SystemExit),
-    ):
-        garage_key.main()
-    # Everything the module would print must be JSON-serialisable.
-    json.dumps(out)
-    return bool(out.get("failed")), out
+    """Run garage_key.main() through the shared harness; return (failed, result)."""
+    result = harness.run_module(garage_key, dict(CONN, **args), clients={"admin": client}, check_mode=check, diff=diff)
+    return bool(result.get("failed")), harness.plain(result)
 
 
 @pytest.fixture
@@ -149,8 +129,9 @@ def test_create_by_name_returns_secret_once(client: mock.MagicMock) -> None:
     assert result["key"]["id"] == KEY_ID
     assert "secret" not in json.dumps(result["key"])
     assert SECRET not in json.dumps(result["diff"])
-    assert result["diff"]["before"] == {}
+    assert result["diff"]["before"] == {"state": "absent"}
     assert result["diff"]["after"]["name"] == "app"
+    assert result["diff"]["before_header"] == "key 'app'"
 
 
 def test_create_never_expires(client: mock.MagicMock) -> None:
@@ -173,6 +154,7 @@ def test_create_check_mode_predicts_and_writes_nothing(client: mock.MagicMock) -
     assert "secret_access_key" not in result
     client.create_key.assert_not_called()
     assert result["diff"]["after"] == {
+        "state": "present",
         "id": None,
         "name": "app",
         "allow_create_bucket": True,
@@ -331,6 +313,7 @@ def test_import_absent_key_then_update(client: mock.MagicMock) -> None:
     assert "secret_access_key" not in result
     assert SECRET not in json.dumps(result)
     assert result["diff"]["after"] == {
+        "state": "present",
         "id": KEY_ID,
         "name": "imp",
         "allow_create_bucket": True,
@@ -401,7 +384,7 @@ def test_absent_deletes(client: mock.MagicMock) -> None:
     client.delete_key.assert_called_once_with(KEY_ID)
     assert result["key"] is None
     assert result["diff"]["before"]["name"] == "gone"
-    assert result["diff"]["after"] == {}
+    assert result["diff"]["after"] == {"state": "absent"}
 
 
 def test_absent_by_name_check_mode(client: mock.MagicMock) -> None:
@@ -441,3 +424,52 @@ def test_no_diff_without_diff_mode(client: mock.MagicMock) -> None:
     failed, result = run({"name": "app"}, client, diff=False)
     assert not failed
     assert "diff" not in result
+
+
+# --------------------------------------------------------------------------- issue 9 defects
+
+
+def test_rename_onto_a_name_another_key_carries_is_refused(client: mock.MagicMock) -> None:
+    """Every later lookup by that name would fail as ambiguous: refuse, as garage_admin_token does."""
+    other = "GK" + "b2" * 12
+    client.get_key_info.return_value = key_info("old")
+    client.list_keys.return_value = [{"id": KEY_ID, "name": "old"}, {"id": other, "name": "taken"}]
+    failed, result = run({"id": KEY_ID, "name": "taken"}, client)
+    assert failed and "already carry that name" in result["msg"]
+    assert result["failure_reason"] == "name_taken" and result["key_ids"] == [other]
+    client.update_key.assert_not_called()
+
+
+def test_create_that_timed_out_but_landed_returns_the_secret(client: mock.MagicMock) -> None:
+    """CreateKey got no answer but Garage created the key: its secret must not be lost."""
+    client.get_key_info.side_effect = [no_match(), key_info("app", secret=SECRET)]
+    client.create_key.side_effect = GarageConnectionError("No answer", endpoint="CreateKey", may_have_landed=True)
+    failed, result = run({"name": "app"}, client)
+    assert not failed and result["changed"] is True
+    assert result["secret_access_key"] == SECRET and result["key"]["id"] == KEY_ID
+    client.create_key.assert_called_once()
+    assert client.get_key_info.call_args_list[-1] == mock.call(search="app", show_secret=True)
+
+
+def test_create_that_timed_out_and_did_not_land_says_so(client: mock.MagicMock) -> None:
+    client.get_key_info.side_effect = no_match()
+    client.create_key.side_effect = GarageConnectionError("No answer", endpoint="CreateKey", may_have_landed=True)
+    failed, result = run({"name": "app"}, client)
+    assert failed and result["changed"] is False
+    assert "it was not created; running again is safe" in result["msg"]
+
+
+def test_key_created_already_expired_warns(client: mock.MagicMock) -> None:
+    client.get_key_info.side_effect = no_match()
+    client.create_key.return_value = key_info("app", expiration="2001-01-01T00:00:00Z", secret=SECRET)
+    failed, result = run({"name": "app", "expiration": "2001-01-01T00:00:00Z"}, client)
+    assert not failed
+    assert any("already past" in w for w in result["warnings"])
+
+
+def test_other_secret_advice_names_what_works(client: mock.MagicMock) -> None:
+    """Garage never lets a used key id be imported again: do not advise "delete and import again"."""
+    client.get_key_info.return_value = key_info("imp", secret=OTHER_SECRET)
+    failed, result = run({"id": KEY_ID, "secret_access_key": SECRET}, client)
+    assert failed and "import it again" not in result["msg"]
+    assert "create a new key" in result["msg"] and result["failure_reason"] == "key_secret_mismatch"

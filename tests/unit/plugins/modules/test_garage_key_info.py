@@ -10,15 +10,14 @@ import typing as t
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAccessDenied,
     GarageBadRequest,
     GarageNotFound,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.modules import garage_key_info
+from tests.unit.plugins.modules import harness
 
 KEY_A = "GK" + "0a" * 12
 KEY_B = "GK" + "0b" * 12
@@ -44,28 +43,14 @@ def key_info(key_id: str, name: str, *, secret: str | None = None) -> dict[str, 
     return info
 
 
-def run(args: dict[str, t.Any], client: mock.MagicMock, *, check: bool = False) -> tuple[bool, dict[str, t.Any]]:
-    full = dict(CONN, **args, _ansible_check_mode=check)
-    out: dict[str, t.Any] = {}
-
-    def _exit(self: GarageModule, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs)
-        raise SystemExit(0)
-
-    def _fail(self: GarageModule, msg: str, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs, msg=msg, failed=True)
-        raise SystemExit(1)
-
-    with (
-        patch_module_args(full),
-        mock.patch.object(GarageModule, "client", new_callable=mock.PropertyMock, return_value=client),
-        mock.patch.object(GarageModule, "exit_json", _exit),
-        mock.patch.object(GarageModule, "fail_json", _fail),
-        pytest.raises(SystemExit),
-    ):
-        garage_key_info.main()
-    json.dumps(out)
-    return bool(out.get("failed")), out
+def run(
+    args: dict[str, t.Any], client: mock.MagicMock, *, check: bool = False, diff: bool = False
+) -> tuple[bool, dict[str, t.Any]]:
+    """Run garage_key_info.main() through the shared harness; return (failed, result)."""
+    result = harness.run_module(
+        garage_key_info, dict(CONN, **args), clients={"admin": client}, check_mode=check, diff=diff
+    )
+    return bool(result.get("failed")), harness.plain(result)
 
 
 @pytest.fixture
@@ -121,7 +106,7 @@ def test_ambiguous_name_fails(client: mock.MagicMock) -> None:
 
 def test_all_keys_sorted_without_secrets(client: mock.MagicMock) -> None:
     client.list_keys.return_value = [{"id": KEY_B, "name": "b"}, {"id": KEY_A, "name": "a"}]
-    client.get_key_info.side_effect = lambda id, show_secret: key_info(id, id[-2:])
+    client.get_key_info.side_effect = lambda id, show_secret=False: key_info(id, id[-2:])
     failed, result = run({}, client)
     assert not failed
     assert [k["id"] for k in result["keys"]] == [KEY_A, KEY_B]

@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 
+from ansible_collections.cellar.garage.plugins.module_utils._garage_admin import layout_converge
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAccessDenied,
     GarageBadRequest,
@@ -25,10 +26,10 @@ T = 10**12
 
 @pytest.fixture(autouse=True)
 def fast_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(garage_layout, "CONFLICT_WAIT", 0.05)
-    monkeypatch.setattr(garage_layout, "STALE_GRACE", 0.05)
-    monkeypatch.setattr(garage_layout, "POLL", 0.01)
-    monkeypatch.setattr(garage_layout.random, "uniform", lambda a, b: 0.0)
+    monkeypatch.setattr(layout_converge, "CONFLICT_WAIT", 0.05)
+    monkeypatch.setattr(layout_converge, "STALE_GRACE", 0.05)
+    monkeypatch.setattr(layout_converge, "POLL", 0.01)
+    monkeypatch.setattr(layout_converge.random, "uniform", lambda a, b: 0.0)
 
 
 class FakeLayout:
@@ -176,7 +177,11 @@ def test_initial_layout_check_mode_then_apply(capsys: t.Any) -> None:
     assert fake.version == 1 and fake.roles == three() and fake.staged == {}
     assert res["layout"] == checked["layout"] and res["staged_changes"] == checked["staged_changes"]
     assert res["partition_moves"]["partitions_to_transfer"] == 12
-    assert res["diff"]["before"]["roles"] == {} and res["diff"]["after"] == res["layout"]
+    assert res["diff"]["before"]["roles"] == {}
+    names = res["diff"]["after"].pop("node_names")
+    assert res["diff"]["after"] == {**res["layout"], "staged_role_changes": []}
+    # issue 9: diffs name the nodes as the cluster reports them, not by id only
+    assert set(names) == set(res["layout"]["roles"]) and all(n.endswith(")") for n in names.values()), names
 
 
 def test_replace_purge_and_zone_redundancy(capsys: t.Any) -> None:

@@ -12,15 +12,12 @@ import typing as t
 from pathlib import Path
 from unittest import mock
 
-import pytest
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.client import (
     GarageAccessDenied,
     GarageNotFound,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._module import GarageModule
 from ansible_collections.cellar.garage.plugins.modules import garage_manifest
+from tests.unit.plugins.modules import harness
 
 CONN = {"admin_url": "http://garage.invalid:3903", "admin_token": "unit-test-admin-token"}
 N1, N2, N3 = ("1" * 64, "2" * 64, "3" * 64)
@@ -96,7 +93,7 @@ def make_client() -> mock.MagicMock:
         "quotas": {"maxSize": None, "maxObjects": 10},
     }
     client.list_keys.return_value = [{"id": K2, "name": "k2"}, {"id": K1, "name": "k1"}]
-    client.get_key_info.side_effect = lambda id: {
+    client.get_key_info.side_effect = lambda id, show_secret=False: {
         "accessKeyId": id,
         "name": id[-2:],
         "created": None,
@@ -124,27 +121,11 @@ def make_client() -> mock.MagicMock:
 def run(
     args: dict[str, t.Any], client: mock.MagicMock, *, check: bool = False, diff: bool = True
 ) -> tuple[bool, dict[str, t.Any]]:
-    full = dict(CONN, **args, _ansible_check_mode=check, _ansible_diff=diff)
-    out: dict[str, t.Any] = {}
-
-    def _exit(self: GarageModule, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs)
-        raise SystemExit(0)
-
-    def _fail(self: GarageModule, msg: str, **kwargs: t.Any) -> t.NoReturn:
-        out.update(kwargs, msg=msg, failed=True)
-        raise SystemExit(1)
-
-    with (
-        patch_module_args(full),
-        mock.patch.object(GarageModule, "client", new_callable=mock.PropertyMock, return_value=client),
-        mock.patch.object(GarageModule, "exit_json", _exit),
-        mock.patch.object(GarageModule, "fail_json", _fail),
-        pytest.raises(SystemExit),
-    ):
-        garage_manifest.main()
-    json.dumps(out)
-    return bool(out.get("failed")), out
+    """Run garage_manifest.main() through the shared harness; return (failed, result)."""
+    result = harness.run_module(
+        garage_manifest, dict(CONN, **args), clients={"admin": client}, check_mode=check, diff=diff
+    )
+    return bool(result.get("failed")), harness.plain(result)
 
 
 def test_manifest_content_is_sorted_and_secret_free() -> None:
@@ -152,11 +133,12 @@ def test_manifest_content_is_sorted_and_secret_free() -> None:
     assert not failed
     assert result["changed"] is False
     m = result["manifest"]
-    assert m["manifest_version"] == 1
+    assert m["manifest_version"] == 2
     assert "generated_at" not in m
     cluster = m["cluster"]
     assert cluster["layout_version"] == 2
-    assert cluster["zone_redundancy"] == {"at_least": 2}
+    # One shape everywhere (issue 9): an int, as garage_layout takes it and garage_cluster_info returns it.
+    assert cluster["zone_redundancy"] == 2
     assert cluster["staged_role_changes"] == [{"id": N3, "remove": True}]
     assert [n["id"] for n in cluster["nodes"]] == [N1, N2, N3]
     n2 = cluster["nodes"][1]
@@ -166,7 +148,7 @@ def test_manifest_content_is_sorted_and_secret_free() -> None:
         "addr": "127.0.0.1:3902",
         "zone": "z2",
         "capacity": 2000,
-        "tags": ["a", "b"],
+        "tags": ["b", "a"],  # Garage's order, as garage_layout and garage_cluster_info show it
         "gateway": False,
         "stored_partitions": 256,
         "usable_capacity": 1900,
