@@ -14,7 +14,7 @@ APT_STAMP := build/.apt-ensured
 
 export VENV := $(abspath $(VENV))
 
-.PHONY: help apt venv docs-venv garage test lint ruff mypy unit sanity integration demo demo-stop build clean
+.PHONY: help apt venv docs-venv garage test lint ruff mypy unit sanity integration demo demo-stop build clean molecule ansible-lint deb-locks
 
 help:
 	@echo "make demo         converge the example estate on a real 3-node Garage on loopback (scripts/demo)"
@@ -28,6 +28,9 @@ help:
 	@echo "make sanity       ansible-test sanity (scripts/sanity)"
 	@echo "make integration  integration tests only"
 	@echo "make build        ansible-galaxy collection build into build/dist"
+	@echo "make molecule     Molecule scenarios of the roles on nspawn hosts (root; S=\"garage podman\" for some)"
+	@echo "make ansible-lint ansible-lint, production profile (roles, playbooks, inventories, molecule)"
+	@echo "make deb-locks    regenerate the committed .deb closure locks (a deliberate act: review the diff)"
 	@echo "make clean        remove build output (keeps $(VENV))"
 
 # Debian packages: checked once per run (the stamp lives in build/, and `apt.txt` changes
@@ -88,6 +91,15 @@ demo-stop:
 
 build: venv
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path build/dist
+
+molecule: venv
+	scripts/molecule-stage $(S)
+
+ansible-lint: venv
+	$(VENV)/bin/ansible-lint roles playbooks site.yml inventories extensions/molecule
+
+deb-locks: venv
+	scripts/deb-closure-locks
 
 clean:
 	rm -rf build dist tests/output .mypy_cache .ruff_cache

@@ -88,10 +88,11 @@ def test_gamma_inventory_graph() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     graph = proc.stdout
-    for group in ("@garage:", "@garage_storage:", "@garage_gateway:"):
+    for group in ("@garage:", "@garage_storage:", "@garage_gateway:", "@podman_hosts:", "@databases:"):
         assert group in graph, graph
-    hosts = [line.split("--", 1)[1] for line in graph.splitlines() if "--" in line and "@" not in line]
-    assert len(hosts) == 7, graph
+    # A host is listed once per group it is in (the storage nodes are podman hosts too).
+    hosts = {line.split("--", 1)[1] for line in graph.splitlines() if "--" in line and "@" not in line}
+    assert len(hosts) == 10, graph  # 6 storage nodes, 1 gateway, 3 database hosts
     assert all(h.endswith(".gamma.example.net") for h in hosts), hosts
 
 
@@ -101,6 +102,8 @@ def test_gamma_inventory_is_a_three_zone_estate() -> None:
     storage = inv["garage_storage"]["hosts"]
     gateways = inv["garage_gateway"]["hosts"]
     assert len(storage) == 6 and len(gateways) == 1
+    assert sorted(inv["garage"]["children"]) == ["garage_gateway", "garage_storage"]
+    assert len(inv["databases"]["hosts"]) == 3
     assert {hostvars[h]["garage_zone"] for h in storage} == {"par1", "par2", "fra1"}
     for h in storage:
         assert hostvars[h]["garage_capacity"], h
