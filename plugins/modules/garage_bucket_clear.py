@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: garage_bucket_clear
 short_description: Delete every object of a Garage bucket, or of one prefix, fast
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Deletes every object of a bucket (or only those whose key starts with O(prefix)) through Garage's
     S3 API, with the credentials of an access key that has write permission on the bucket.

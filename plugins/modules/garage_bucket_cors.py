@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: garage_bucket_cors
 short_description: Manage the CORS rules of a Garage bucket
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Sets the CORS (cross-origin resource sharing) rules of a bucket through Garage's S3 API, so that
     browsers may upload to or read from it directly, or removes them.

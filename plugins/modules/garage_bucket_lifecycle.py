@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: garage_bucket_lifecycle
 short_description: Manage the lifecycle rules of a Garage bucket (expiration, abandoned uploads)
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Sets the lifecycle rules of a bucket through Garage's S3 API, or removes them. Garage then deletes
     expired objects and aborts old unfinished multipart uploads by itself, once a day.

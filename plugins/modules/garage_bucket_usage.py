@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: garage_bucket_usage
 short_description: Count the objects and bytes of a Garage bucket, per prefix
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Counts the objects under a prefix of a bucket and adds up their sizes, through Garage's S3 API, with
     the credentials of an access key that can read the bucket. Use it for billing and dashboards.

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: garage_object
 short_description: Put, get or delete one object of a Garage bucket, or make a presigned URL for it
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Uploads a file or a string to a bucket (O(mode=put)), downloads an object to a file (O(mode=get)),
     deletes an object (O(mode=delete)), or returns a presigned GET URL for it (O(mode=geturl)), through
