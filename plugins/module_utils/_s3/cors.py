@@ -27,9 +27,8 @@ import re
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError
-from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome, absent, present
-from ansible_collections.cellar.garage.plugins.module_utils._s3 import preflight
-from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import botocore_errors, error_code, s3_context
+from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome
+from ansible_collections.cellar.garage.plugins.module_utils._s3 import rulesets
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 MAX_RULES = 100
@@ -148,39 +147,29 @@ def _to_wire(rule: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return wire
 
 
+RULES = rulesets.RuleSet(
+    what="CORS",
+    get="get_bucket_cors",
+    put="put_bucket_cors",
+    delete="delete_bucket_cors",
+    config_param="CORSConfiguration",
+    rules_key="CORSRules",
+    absent_codes=_ABSENT_CODES,
+    read_failed=READ_FAILED,
+    write_failed=WRITE_FAILED,
+    from_wire=_from_wire,
+    to_wire=_to_wire,
+    normalize=normalize_rule,
+)
+
+
 def read(client: t.Any, bucket: str) -> list[dict[str, t.Any]] | None:
     """The bucket's rules in their managed shape, or None when it has no CORS configuration."""
-    with s3_context("read the CORS configuration of", "bucket", bucket, failure_reason=READ_FAILED):
-        try:
-            response = client.get_bucket_cors(Bucket=bucket)
-        except botocore_errors() as exc:
-            if error_code(exc) in _ABSENT_CODES:
-                return None
-            raise
-    return [_from_wire(rule) for rule in response.get("CORSRules") or []] or None
-
-
-def view(rules: list[dict[str, t.Any]] | None) -> dict[str, t.Any]:
-    return present({"rules": rules}) if rules else absent()
+    return rulesets.read(RULES, client, bucket)
 
 
 def ensure(client: t.Any, spec: CorsSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
     """Make the bucket's CORS configuration ``spec.rules`` (present) or none (absent)."""
-    preflight.check_bucket(client, spec.bucket, access_key_id=access_key_id)
-    current = read(client, spec.bucket)
-    before = view(current)
-    desired = [normalize_rule(rule) for rule in spec.rules] if spec.state == "present" else None
-    after = view(desired)
-    result = {"bucket": spec.bucket, "rules": desired or []}
-    if before == after:
-        return Outcome.unchanged(before, **result)
-    if not dry_run:
-        if desired:
-            with s3_context("set the CORS configuration of", "bucket", spec.bucket, failure_reason=WRITE_FAILED):
-                client.put_bucket_cors(
-                    Bucket=spec.bucket, CORSConfiguration={"CORSRules": [_to_wire(rule) for rule in desired]}
-                )
-        else:
-            with s3_context("delete the CORS configuration of", "bucket", spec.bucket, failure_reason=WRITE_FAILED):
-                client.delete_bucket_cors(Bucket=spec.bucket)
-    return Outcome(before=before, after=after, result=result)
+    return rulesets.ensure(
+        RULES, client, spec.bucket, spec.state, spec.rules, dry_run=dry_run, access_key_id=access_key_id
+    )

@@ -28,9 +28,8 @@ import datetime as _dt
 import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._errors import InputError
-from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome, absent, present
-from ansible_collections.cellar.garage.plugins.module_utils._s3 import preflight
-from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import botocore_errors, error_code, s3_context
+from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome
+from ansible_collections.cellar.garage.plugins.module_utils._s3 import rulesets
 
 RULE_KEYS = (
     "id",
@@ -205,41 +204,29 @@ def _to_wire(rule: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return wire
 
 
+RULES = rulesets.RuleSet(
+    what="lifecycle",
+    get="get_bucket_lifecycle_configuration",
+    put="put_bucket_lifecycle_configuration",
+    delete="delete_bucket_lifecycle",
+    config_param="LifecycleConfiguration",
+    rules_key="Rules",
+    absent_codes=_ABSENT_CODES,
+    read_failed=READ_FAILED,
+    write_failed=WRITE_FAILED,
+    from_wire=_from_wire,
+    to_wire=_to_wire,
+    normalize=normalize_rule,
+)
+
+
 def read(client: t.Any, bucket: str) -> list[dict[str, t.Any]] | None:
     """The bucket's rules in their managed shape, or None when it has no lifecycle configuration."""
-    with s3_context("read the lifecycle configuration of", "bucket", bucket, failure_reason=READ_FAILED):
-        try:
-            response = client.get_bucket_lifecycle_configuration(Bucket=bucket)
-        except botocore_errors() as exc:
-            if error_code(exc) in _ABSENT_CODES:
-                return None
-            raise
-    return [_from_wire(rule) for rule in response.get("Rules") or []] or None
-
-
-def view(rules: list[dict[str, t.Any]] | None) -> dict[str, t.Any]:
-    return present({"rules": rules}) if rules else absent()
+    return rulesets.read(RULES, client, bucket)
 
 
 def ensure(client: t.Any, spec: LifecycleSpec, *, dry_run: bool, access_key_id: str | None = None) -> Outcome:
     """Make the bucket's lifecycle configuration ``spec.rules`` (present) or none (absent)."""
-    preflight.check_bucket(client, spec.bucket, access_key_id=access_key_id)
-    current = read(client, spec.bucket)
-    before = view(current)
-    desired = [normalize_rule(rule) for rule in spec.rules] if spec.state == "present" else None
-    after = view(desired)
-    result = {"bucket": spec.bucket, "rules": desired or []}
-    if before == after:
-        return Outcome.unchanged(before, **result)
-    if not dry_run:
-        if desired:
-            with s3_context("set the lifecycle configuration of", "bucket", spec.bucket, failure_reason=WRITE_FAILED):
-                client.put_bucket_lifecycle_configuration(
-                    Bucket=spec.bucket, LifecycleConfiguration={"Rules": [_to_wire(rule) for rule in desired]}
-                )
-        else:
-            with s3_context(
-                "delete the lifecycle configuration of", "bucket", spec.bucket, failure_reason=WRITE_FAILED
-            ):
-                client.delete_bucket_lifecycle(Bucket=spec.bucket)
-    return Outcome(before=before, after=after, result=result)
+    return rulesets.ensure(
+        RULES, client, spec.bucket, spec.state, spec.rules, dry_run=dry_run, access_key_id=access_key_id
+    )
