@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) cellar.garage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -575,7 +574,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def main(argv: t.Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="garage-cluster", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="garage-cluster", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("start", help="start (or restart) a local cluster in the background")
     p.add_argument("--dir", required=True)

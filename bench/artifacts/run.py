@@ -141,7 +141,7 @@ def same_tree(a: Path, b: Path) -> bool:
 
 
 def main(argv: t.Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--mib", type=int, default=500)
     parser.add_argument("--large", type=int, default=10)

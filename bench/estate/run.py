@@ -105,7 +105,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.only:
         res = measure(VARIANTS_BY_SHORT[args.only], args)
-        (fw, fc, _), (nw, nc, nch) = res["first"], res["noop"]  # type: ignore[misc]
+        (fw, fc, _unused), (nw, nc, nch) = res["first"], res["noop"]  # type: ignore[misc]
         print(
             f"{args.only}: first run {fw:.1f} s, {sum(fc.values())} calls; no-op {nw:.1f} s, {sum(nc.values())} calls, "
             f"changed {nch}; load {os.getloadavg()[0]:.2f}"
@@ -143,8 +143,8 @@ def main() -> int:
     for name, res in results.items():
         (fw, fc, _fch), (nw, nc, nch) = res["first"], res["noop"]  # type: ignore[misc]
         lines.append(f"| {name} | {fw:.1f} s | {total(fc)} | {nw:.1f} s | {total(nc)} | {nch} |")
-    (lw, lc, _), (lnw, lnc, _) = looped["first"], looped["noop"]  # type: ignore[misc]
-    (ew, ec, _), (enw, enc, _) = estate["first"], estate["noop"]  # type: ignore[misc]
+    (lw, lc, _unused), (lnw, lnc, _unused) = looped["first"], looped["noop"]  # type: ignore[misc]
+    (ew, ec, _unused), (enw, enc, _unused) = estate["first"], estate["noop"]  # type: ignore[misc]
     lines += [
         "",
         "Ratios (looped / estate; higher means garage_estate is better):",
@@ -157,7 +157,7 @@ def main() -> int:
         "",
     ]
     for name, res in results.items():
-        (_fw, fc, _), (_nw, nc, _) = res["first"], res["noop"]  # type: ignore[misc]
+        (_fw, fc, _unused), (_nw, nc, _unused) = res["first"], res["noop"]  # type: ignore[misc]
         lines.append(f"- {name}, first run: {fmt(fc)}")
         lines.append(f"- {name}, no-op: {fmt(nc)}")
     text = "\n".join(lines) + "\n"

@@ -146,7 +146,7 @@ class Bench:
             self.client.put_object(Bucket=BUCKET, Key=f"{PREFIX}{i // 1000:03d}/{i:07d}", Body=b"x")
 
         with concurrent.futures.ThreadPoolExecutor(FILL_THREADS) as pool:
-            for _ in pool.map(put, range(n)):
+            for _unused in pool.map(put, range(n)):
                 pass
         return time.monotonic() - started
 
@@ -199,13 +199,13 @@ class Bench:
             elapsed, result, rss = self.module("garage_bucket_clear", {"bucket": BUCKET, "prefix": PREFIX})
             extra = {"module_duration": result["duration_seconds"], "deleted": result["deleted_count"], "rss_kb": rss}
         elif tool == "s5cmd":
-            elapsed, _ = self._run([str(BIN / "s5cmd"), "--endpoint-url", self.url, "rm", f"{target}*"])
+            elapsed, _unused = self._run([str(BIN / "s5cmd"), "--endpoint-url", self.url, "rm", f"{target}*"])
         elif tool == "rclone":
-            elapsed, _ = self._run(["rclone", "delete", f"g:{BUCKET}/{PREFIX}"])
+            elapsed, _unused = self._run(["rclone", "delete", f"g:{BUCKET}/{PREFIX}"])
         elif tool == "s3cmd":
-            elapsed, _ = self._run(["s3cmd", "-c", str(self.s3cmd_cfg), "del", "--recursive", "--force", target])
+            elapsed, _unused = self._run(["s3cmd", "-c", str(self.s3cmd_cfg), "del", "--recursive", "--force", target])
         elif tool == "awscli":
-            elapsed, _ = self._run([str(BIN / "aws"), "s3", "rm", "--recursive", "--only-show-errors",
+            elapsed, _unused = self._run([str(BIN / "aws"), "s3", "rm", "--recursive", "--only-show-errors",
                                     "--endpoint-url", self.url, target])  # fmt: skip
         else:
             raise ValueError(tool)
@@ -235,7 +235,7 @@ class Bench:
 
 
 def main(argv: t.Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--clear-tools", default="module,s5cmd,rclone,s3cmd,awscli")

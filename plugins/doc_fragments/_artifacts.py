@@ -39,7 +39,7 @@ options:
       - Values are seconds or C(<n><unit>) with unit C(s), C(m), C(h), C(d), C(w) or C(y) (365 days), or V(never).
       - "Defaults: V(transient) 1d, V(raw-evidence) 90d, V(summary-evidence) 365d, V(release-evidence) 7y,
         V(permanent-record) never."
-      - Only matters where an expiry is computed from a class (a push, a class change, O(extend_by)-style
+      - Only matters where an expiry is computed from a class (a push, a class change, an C(extend_by)-style
         changes, packages whose retention document is missing); stored expiries are not recomputed.
     type: dict
 """

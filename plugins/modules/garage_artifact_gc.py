@@ -90,8 +90,8 @@ bytes_freed:
   sample: 1048576
 kept:
   description:
-    - Expired packages kept by a hold (RV(kept.expired_held)), eligible ones kept because a change is in flight
-      (RV(kept.protected_by_intent)), and the number of unreferenced blobs younger than the grace period.
+    - Expired packages kept by a hold (C(expired_held)), eligible ones kept because a change is in flight
+      (C(protected_by_intent)), and the number of unreferenced blobs younger than the grace period.
   returned: when the collection ran
   type: dict
   sample: {expired_held: [], protected_by_intent: [], young_unreferenced_blobs: 0}

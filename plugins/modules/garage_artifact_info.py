@@ -183,8 +183,8 @@ def main() -> None:
         package_id = params.get("package_id")
         if package_id is not None and not inspection.paths.PACKAGE_ID_RE.match(package_id):
             raise InputError(f"package_id must be 64 lowercase hex digits, got {package_id!r}")
-        filters = inspection.Filters(**{k: params.get(k) for k in ("producer", "subject", "name", "retention_class",
-                                                                     "expired", "held")})  # fmt: skip
+        names = ("producer", "subject", "name", "retention_class", "expired", "held")
+        filters = inspection.Filters(**{k: params.get(k) for k in names})
         return inspection.info(
             Store(module.s3, params["bucket"], prefix),
             package_id=package_id,

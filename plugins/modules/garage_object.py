@@ -219,6 +219,13 @@ expires_at:
   returned: when O(mode=geturl)
   type: str
   sample: "2025-06-15T12:00:00Z"
+manual_cleanup_required:
+  description:
+    - What is left for a human when a failed multipart upload could not be aborted either (the
+      upload, with C(resource), ids, C(action) and C(error)).
+  returned: when something could not be cleaned up
+  type: list
+  elements: dict
 failure_reason:
   description:
     - On failure, why, as a stable code to match in playbooks.

@@ -122,4 +122,3 @@ def run_quartets(
                 s.checked(quartet.check)
             s.applied(quartet.apply, quartet.result)
     return quartets
-

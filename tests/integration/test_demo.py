@@ -36,7 +36,7 @@ ESTATE = REPO_ROOT / "inventories" / "local" / "group_vars" / "garage" / "estate
 
 def _free_port_block(size: int = 24) -> int:
     """A base port B such that B..B+size-1 are all free on 127.0.0.1 right now."""
-    for _ in range(200):
+    for _unused in range(200):
         base = random.randrange(20000, 60000 - size, 10)
         socks = []
         try:

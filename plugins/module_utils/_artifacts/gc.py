@@ -142,7 +142,7 @@ def plan(
     blocked: str | None = None
     if unreadable:
         blocked = f"{len(unreadable)} manifest(s) could not be read: {', '.join(unreadable[:5])}"
-    elif any(True for _ in unreadable_intents):
+    elif any(True for _unused in unreadable_intents):
         blocked = "an intent of a push in flight could not be read"
     for blob in blobs:
         if blob.digest in referenced or blob.digest in protected_blobs:

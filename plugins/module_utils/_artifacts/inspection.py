@@ -16,7 +16,7 @@ import typing as t
 from ansible_collections.cellar.garage.plugins.module_utils._artifacts import manifest, paths, reading
 from ansible_collections.cellar.garage.plugins.module_utils._artifacts.store import Store
 from ansible_collections.cellar.garage.plugins.module_utils._errors import MISSING_DEPENDENCY, OperationError
-from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import botocore_errors, http_status, s3_context
+from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import BOTOCORE_ERRORS, http_status, s3_context
 
 ARTIFACTS_DAMAGED = "artifacts_damaged"
 
@@ -80,7 +80,7 @@ def _read_digest(store: Store, key: str, algorithm: str) -> tuple[str, int] | No
     with s3_context("read", "blob", key, failure_reason="artifact_read_failed"):
         try:
             response = store.client.get_object(Bucket=store.bucket, Key=key)
-        except botocore_errors() as exc:
+        except BOTOCORE_ERRORS as exc:
             if http_status(exc) == 404:
                 return None
             raise

@@ -232,11 +232,11 @@ def collect_files(src: t.Sequence[str]) -> list[tuple[str, str]]:
             if not os.path.isfile(local):
                 raise ValueError(f"'{local}' is not a readable file")
             found.append((os.path.basename(local), local))
-    names = [rel for rel, _ in found]
+    names = [rel for rel, _unused in found]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"several files would be stored as {', '.join(duplicates)}")
-    for rel, _ in found:
+    for rel, _unused in found:
         paths.check_relative_path(rel)
     return found
 

@@ -23,7 +23,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._artifacts import pa
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import batch, listing, preflight, transfer
 from ansible_collections.cellar.garage.plugins.module_utils._s3.client import unsigned_payload_with_md5
 from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import (
-    botocore_errors,
+    BOTOCORE_ERRORS,
     error_code,
     http_status,
     s3_context,
@@ -98,7 +98,7 @@ class Store:
         with s3_context("read", "object", key, failure_reason="artifact_read_failed"):
             try:
                 response = self.client.head_object(Bucket=self.bucket, Key=key)
-            except botocore_errors() as exc:
+            except BOTOCORE_ERRORS as exc:
                 if http_status(exc) == 404 and error_code(exc) != "NoSuchBucket":
                     return None
                 raise
@@ -137,7 +137,7 @@ class Store:
         with s3_context("read", "object", key, failure_reason="artifact_read_failed"):
             try:
                 response = self.client.get_object(Bucket=self.bucket, Key=key)
-            except botocore_errors() as exc:
+            except BOTOCORE_ERRORS as exc:
                 if http_status(exc) == 404 and error_code(exc) != "NoSuchBucket":
                     return None
                 raise

@@ -23,7 +23,8 @@ import subprocess
 import tempfile
 import typing as t
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.cellar.garage.plugins.module_utils._deb.control import Package, parse_packages, parse_release
 from ansible_collections.cellar.garage.plugins.module_utils._deb.errors import DebClosureError
@@ -38,7 +39,7 @@ Fetch = t.Callable[[str], bytes]
 
 def http_get(url: str, timeout: float = 60) -> bytes:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with open_url(url, timeout=timeout) as response:
             return t.cast(bytes, response.read())
     except (urllib.error.URLError, OSError) as exc:
         raise DebClosureError(f"cannot download {url}: {exc}", failure_reason="download_failed") from None

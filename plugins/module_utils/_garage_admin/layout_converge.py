@@ -455,7 +455,7 @@ class _Converger:
         except SagaFailed as exc:
             cause = exc.__cause__
             if isinstance(cause, LayoutConflict):
-                raise cause from None
+                raise cause from None  # pylint: disable=raising-non-exception
             exc.details.setdefault("staged_changes", planned)
             exc.details["applied_versions"] = self.applied_versions
             exc.changed = exc.changed or bool(self.applied_versions)

@@ -38,7 +38,7 @@ import dataclasses
 import threading
 import typing as t
 
-from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import botocore_errors, classify, error_code
+from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import BOTOCORE_ERRORS, classify, error_code
 
 #: S3's limit of keys per DeleteObjects request (Garage does not enforce it; other servers do).
 BATCH_SIZE = 1000
@@ -148,7 +148,7 @@ def delete_keys(
                 Bucket=bucket,
                 Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
             )
-        except botocore_errors() as exc:
+        except BOTOCORE_ERRORS as exc:
             _cause, _details, text = classify(exc)
             code = error_code(exc) or type(exc).__name__
             report.add(0, [(key, code, text) for key in keys])
@@ -187,7 +187,7 @@ def abort_uploads(
     def abort(upload: t.Any) -> None:
         try:
             client.abort_multipart_upload(Bucket=bucket, Key=upload.key, UploadId=upload.upload_id)
-        except botocore_errors() as exc:
+        except BOTOCORE_ERRORS as exc:
             code = error_code(exc) or type(exc).__name__
             if code in _GONE_CODES:
                 report.add(1, [])

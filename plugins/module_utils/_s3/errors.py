@@ -46,7 +46,14 @@ try:
         ConnectionError as BotoConnectionError,
     )
 except ImportError:  # pragma: no cover - the S3 option group reports the missing library first
-    BotoCoreError = ClientError = BotoConnectionError = HTTPClientError = NoCredentialsError = None
+
+    class _BotocoreMissing(Exception):
+        """Stands for botocore's exception classes when botocore is missing (never raised)."""
+
+    BotoCoreError = ClientError = BotoConnectionError = HTTPClientError = NoCredentialsError = _BotocoreMissing
+
+#: The exception classes :func:`s3_context` converts (``except BOTOCORE_ERRORS``).
+BOTOCORE_ERRORS = (ClientError, BotoCoreError)
 
 AUTH_FAILED = "auth_failed"
 BUCKET_NOT_FOUND = "bucket_not_found"
@@ -112,13 +119,13 @@ def classify(exc: BaseException) -> tuple[str, dict[str, t.Any], str]:
 
 
 def botocore_errors() -> tuple[type[BaseException], ...]:
-    """The exception classes :func:`s3_context` converts (empty without botocore)."""
-    return tuple(c for c in (ClientError, BotoCoreError) if c is not None)
+    """The exception classes :func:`s3_context` converts."""
+    return BOTOCORE_ERRORS
 
 
 def is_botocore_error(exc: BaseException) -> bool:
     """True for the exceptions :func:`s3_context` converts."""
-    return isinstance(exc, botocore_errors())
+    return isinstance(exc, BOTOCORE_ERRORS)
 
 
 def convert(
@@ -161,7 +168,7 @@ def s3_context(
     """
     try:
         yield
-    except botocore_errors() as exc:
+    except BOTOCORE_ERRORS as exc:
         raise convert(
             exc,
             verb,

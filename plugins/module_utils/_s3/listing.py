@@ -182,7 +182,10 @@ def scan(
             break
         expanded: list[str] = []
         for index, level in enumerate(frontier):
-            first = next(pages(client, bucket, level, delimiter=delimiter))
+            first = next(pages(client, bucket, level, delimiter=delimiter), None)
+            if first is None:  # pages() yields at least one page; be safe inside this generator
+                expanded.append(level)
+                continue
             room = MAX_SPLIT - len(expanded) - (len(frontier) - index - 1)
             if first.next_token or len(first.common_prefixes) > room:
                 expanded.append(level)  # listed as it is

@@ -32,7 +32,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._errors import Input
 from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome, absent, present
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import checksums, preflight, transfer
 from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import (
-    botocore_errors,
+    BOTOCORE_ERRORS,
     error_code,
     http_status,
     s3_context,
@@ -147,7 +147,7 @@ def head(client: t.Any, bucket: str, key: str) -> dict[str, t.Any] | None:
     ):
         try:
             response = client.head_object(Bucket=bucket, Key=key)
-        except botocore_errors() as exc:
+        except BOTOCORE_ERRORS as exc:
             if http_status(exc) == 404 and error_code(exc) != "NoSuchBucket":
                 return None
             raise

@@ -29,9 +29,9 @@ import typing as t
 from ansible_collections.cellar.garage.plugins.module_utils._errors import ACCESS_DENIED, OperationError
 from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import (
     AUTH_FAILED,
+    BOTOCORE_ERRORS,
     BUCKET_NOT_FOUND,
     OS_ERROR,
-    botocore_errors,
     classify,
     http_status,
     is_connection_error,
@@ -45,7 +45,7 @@ def check_bucket(client: t.Any, bucket: str, *, access_key_id: str | None = None
     try:
         client.head_bucket(Bucket=bucket)
         return
-    except botocore_errors() as exc:
+    except BOTOCORE_ERRORS as exc:
         error = exc
     key = f"access key '{access_key_id}'" if access_key_id else "the access key"
     cause, details, text = classify(error)
@@ -93,6 +93,6 @@ def check_bucket(client: t.Any, bucket: str, *, access_key_id: str | None = None
 def _credentials_work(client: t.Any) -> bool:
     try:
         client.list_buckets()
-    except botocore_errors():
+    except BOTOCORE_ERRORS:
         return False
     return True

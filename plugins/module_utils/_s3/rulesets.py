@@ -20,7 +20,7 @@ import typing as t
 
 from ansible_collections.cellar.garage.plugins.module_utils._outcome import Outcome, absent, present
 from ansible_collections.cellar.garage.plugins.module_utils._s3 import preflight
-from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import botocore_errors, error_code, s3_context
+from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import BOTOCORE_ERRORS, error_code, s3_context
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +46,7 @@ def read(kind: RuleSet, client: t.Any, bucket: str) -> list[dict[str, t.Any]] | 
     with s3_context(f"read the {kind.what} configuration of", "bucket", bucket, failure_reason=kind.read_failed):
         try:
             response = getattr(client, kind.get)(Bucket=bucket)
-        except botocore_errors() as exc:
+        except BOTOCORE_ERRORS as exc:
             if error_code(exc) in kind.absent_codes:
                 return None
             raise

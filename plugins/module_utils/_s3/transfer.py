@@ -42,7 +42,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._s3.checksums import
     multipart_parts,
     normalize_etag,
 )
-from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import botocore_errors, convert
+from ansible_collections.cellar.garage.plugins.module_utils._s3.errors import BOTOCORE_ERRORS, convert
 
 MIB = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * MIB  # awscli's and boto3's default: their multipart ETags compare
@@ -197,7 +197,7 @@ def _multipart(
 def _abort(client: t.Any, bucket: str, key: str, upload_id: str, cause: BaseException) -> None:
     try:
         client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-    except botocore_errors() as exc:
+    except BOTOCORE_ERRORS as exc:
         leftover = {
             "resource": "multipart_upload",
             "bucket": bucket,
@@ -235,7 +235,7 @@ def _check_etag(etag: t.Any, expected: str, bucket: str, key: str, *, part: int 
 def _context(verb: str, bucket: str, key: str, reason: str) -> t.Iterator[None]:
     try:
         yield
-    except botocore_errors() as exc:
+    except BOTOCORE_ERRORS as exc:
         raise convert(
             exc,
             verb,

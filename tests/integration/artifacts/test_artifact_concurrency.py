@@ -89,9 +89,7 @@ def test_gc_in_a_loop_never_robs_pushes_in_flight(art: ArtifactEnv, tmp_path: Pa
             results: dict[str, str] = {}
             errors: list[BaseException] = []
 
-            def pusher(
-                name: str, files: dict[str, bytes], results: dict[str, str] = results, errors: list = errors
-            ) -> None:
+            def pusher(name: str, files: dict[str, bytes], results: dict[str, str], errors: list) -> None:
                 try:
                     src = write_tree(tmp_path / name, files)
                     outcome = push.push(art.store(workers=4), push_spec(src, name, "release-evidence"), dry_run=False)
@@ -99,7 +97,7 @@ def test_gc_in_a_loop_never_robs_pushes_in_flight(art: ArtifactEnv, tmp_path: Pa
                 except BaseException as exc:  # noqa: BLE001
                     errors.append(exc)
 
-            threads = [threading.Thread(target=pusher, args=item) for item in trees.items()]
+            threads = [threading.Thread(target=pusher, args=(*item, results, errors)) for item in trees.items()]
             for t_ in threads:
                 t_.start()
             for t_ in threads:
@@ -120,7 +118,7 @@ def test_gc_in_a_loop_never_robs_pushes_in_flight(art: ArtifactEnv, tmp_path: Pa
         _fetch_same(store, package_id, files, tmp_path / "final" / package_id[:16])
     report = inspection.verify(store, package_id=None, sample=None, table=TABLE)
     assert report["ok"], report
-    assert set(alive) <= {p for p in _package_ids(store)}
+    assert set(alive) <= set(_package_ids(store))
     # The collector really raced the pushes: it ran many times and collected the expired packages.
     final = collect.collect(store, collect.GcSpec(grace=0.0, durations=TABLE), dry_run=False)
     gc_stats["packages"] += len(final.result["deleted"]["packages"])

@@ -252,7 +252,7 @@ def initial_world() -> World:
 
 def explore(actors: list[list[Step]], world: World) -> t.Iterator[World]:
     """Every final world over every interleaving of the actors' steps (a blocked step waits)."""
-    contexts: list[dict[str, t.Any]] = [{} for _ in actors]
+    contexts: list[dict[str, t.Any]] = [{} for _unused in actors]
 
     def walk(w: World, positions: tuple[int, ...], ctxs: list[dict[str, t.Any]]) -> t.Iterator[World]:
         if all(p == len(a) for p, a in zip(positions, actors)):
@@ -268,7 +268,7 @@ def explore(actors: list[list[Step]], world: World) -> t.Iterator[World]:
             moved = tuple(p + 1 if i == index else p for i, p in enumerate(positions))
             yield from walk(nw, moved, nctx)
 
-    yield from walk(world, tuple(0 for _ in actors), contexts)
+    yield from walk(world, tuple(0 for _unused in actors), contexts)
 
 
 def broken(w: World) -> list[str]:

@@ -114,7 +114,7 @@ def test_collect_and_hash_files(tmp_path: Path) -> None:
     (tmp_path / "d" / "b.json").write_bytes(b"{}")
     (tmp_path / "d" / "link").symlink_to(tmp_path / "d" / "b.json")
     found = manifest.collect_files([str(tmp_path / "d")])
-    assert [rel for rel, _ in found] == ["b.json", "link", "sub/a.txt"]
+    assert [rel for rel, _unused in found] == ["b.json", "link", "sub/a.txt"]
     hashed = manifest.hash_files(found, "sha256", workers=2)
     assert hashed[2].digest == "sha256:" + hashlib.sha256(b"hello").hexdigest()
     assert hashed[2].size == 5 and hashed[2].media_type == "text/plain"

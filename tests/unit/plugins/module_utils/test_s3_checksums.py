@@ -75,7 +75,7 @@ def _local(data: bytes):  # type: ignore[no-untyped-def]
 
 
 def test_etag_matches_single_part() -> None:
-    local, _ = _local(DATA)
+    local, _unused = _local(DATA)
     assert checksums.etag_matches(hashlib.md5(DATA).hexdigest(), len(DATA), local, lambda: None) is True
     assert checksums.etag_matches("0" * 32, len(DATA), local, lambda: None) is False
 
@@ -91,7 +91,7 @@ def test_etag_matches_multipart_with_the_remote_part_size() -> None:
 
     assert checksums.etag_matches(remote, len(DATA), local, first_part) is True
     assert calls == [3000] and asked == [True]
-    other, _ = _local(DATA[:-1] + b"\0" if DATA[-1:] != b"\0" else DATA[:-1] + b"\1")
+    other, _unused = _local(DATA[:-1] + b"\0" if DATA[-1:] != b"\0" else DATA[:-1] + b"\1")
     assert checksums.etag_matches(remote, len(DATA), other, lambda: 3000) is False
 
 

@@ -48,7 +48,7 @@ class FakeS3:
         self._check(Bucket)
         if Key not in self.objects:
             raise client_error("NoSuchKey", 404)
-        data, _ = self.objects[Key]
+        data, _unused = self.objects[Key]
         return {"Body": io.BytesIO(data), "ContentLength": len(data), "ETag": f'"{hashlib.md5(data).hexdigest()}"'}
 
     def put_object(self, Bucket: str, Key: str, Body: t.Any, **extra: t.Any) -> dict[str, t.Any]:
