@@ -205,8 +205,8 @@ class Bench:
         elif tool == "s3cmd":
             elapsed, _unused = self._run(["s3cmd", "-c", str(self.s3cmd_cfg), "del", "--recursive", "--force", target])
         elif tool == "awscli":
-            elapsed, _unused = self._run([str(BIN / "aws"), "s3", "rm", "--recursive", "--only-show-errors",
-                                    "--endpoint-url", self.url, target])  # fmt: skip
+            aws = [str(BIN / "aws"), "s3", "rm", "--recursive", "--only-show-errors", "--endpoint-url", self.url]
+            elapsed, _unused = self._run([*aws, target])
         else:
             raise ValueError(tool)
         return {"seconds": elapsed, **extra}

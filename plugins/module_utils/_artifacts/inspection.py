@@ -80,7 +80,7 @@ def _read_digest(store: Store, key: str, algorithm: str) -> tuple[str, int] | No
     with s3_context("read", "blob", key, failure_reason="artifact_read_failed"):
         try:
             response = store.client.get_object(Bucket=store.bucket, Key=key)
-        except BOTOCORE_ERRORS as exc:
+        except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
             if http_status(exc) == 404:
                 return None
             raise

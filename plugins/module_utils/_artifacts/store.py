@@ -98,7 +98,7 @@ class Store:
         with s3_context("read", "object", key, failure_reason="artifact_read_failed"):
             try:
                 response = self.client.head_object(Bucket=self.bucket, Key=key)
-            except BOTOCORE_ERRORS as exc:
+            except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
                 if http_status(exc) == 404 and error_code(exc) != "NoSuchBucket":
                     return None
                 raise
@@ -137,7 +137,7 @@ class Store:
         with s3_context("read", "object", key, failure_reason="artifact_read_failed"):
             try:
                 response = self.client.get_object(Bucket=self.bucket, Key=key)
-            except BOTOCORE_ERRORS as exc:
+            except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
                 if http_status(exc) == 404 and error_code(exc) != "NoSuchBucket":
                     return None
                 raise

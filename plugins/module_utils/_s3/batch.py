@@ -148,7 +148,7 @@ def delete_keys(
                 Bucket=bucket,
                 Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
             )
-        except BOTOCORE_ERRORS as exc:
+        except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
             _cause, _details, text = classify(exc)
             code = error_code(exc) or type(exc).__name__
             report.add(0, [(key, code, text) for key in keys])
@@ -187,7 +187,7 @@ def abort_uploads(
     def abort(upload: t.Any) -> None:
         try:
             client.abort_multipart_upload(Bucket=bucket, Key=upload.key, UploadId=upload.upload_id)
-        except BOTOCORE_ERRORS as exc:
+        except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
             code = error_code(exc) or type(exc).__name__
             if code in _GONE_CODES:
                 report.add(1, [])

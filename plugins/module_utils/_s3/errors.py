@@ -52,7 +52,9 @@ except ImportError:  # pragma: no cover - the S3 option group reports the missin
 
     BotoCoreError = ClientError = BotoConnectionError = HTTPClientError = NoCredentialsError = _BotocoreMissing
 
-#: The exception classes :func:`s3_context` converts (``except BOTOCORE_ERRORS``).
+#: The exception classes :func:`s3_context` converts (``except BOTOCORE_ERRORS``). pylint cannot
+#: tell that both branches of the optional import give exception classes, hence the
+#: ``catching-non-exception`` disables where the tuple is caught.
 BOTOCORE_ERRORS = (ClientError, BotoCoreError)
 
 AUTH_FAILED = "auth_failed"
@@ -168,7 +170,7 @@ def s3_context(
     """
     try:
         yield
-    except BOTOCORE_ERRORS as exc:
+    except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
         raise convert(
             exc,
             verb,

@@ -147,7 +147,7 @@ def head(client: t.Any, bucket: str, key: str) -> dict[str, t.Any] | None:
     ):
         try:
             response = client.head_object(Bucket=bucket, Key=key)
-        except BOTOCORE_ERRORS as exc:
+        except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
             if http_status(exc) == 404 and error_code(exc) != "NoSuchBucket":
                 return None
             raise

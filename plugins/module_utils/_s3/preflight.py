@@ -45,7 +45,7 @@ def check_bucket(client: t.Any, bucket: str, *, access_key_id: str | None = None
     try:
         client.head_bucket(Bucket=bucket)
         return
-    except BOTOCORE_ERRORS as exc:
+    except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
         error = exc
     key = f"access key '{access_key_id}'" if access_key_id else "the access key"
     cause, details, text = classify(error)
@@ -93,6 +93,6 @@ def check_bucket(client: t.Any, bucket: str, *, access_key_id: str | None = None
 def _credentials_work(client: t.Any) -> bool:
     try:
         client.list_buckets()
-    except BOTOCORE_ERRORS:
+    except BOTOCORE_ERRORS:  # pylint: disable=catching-non-exception
         return False
     return True

@@ -46,7 +46,7 @@ def read(kind: RuleSet, client: t.Any, bucket: str) -> list[dict[str, t.Any]] | 
     with s3_context(f"read the {kind.what} configuration of", "bucket", bucket, failure_reason=kind.read_failed):
         try:
             response = getattr(client, kind.get)(Bucket=bucket)
-        except BOTOCORE_ERRORS as exc:
+        except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
             if error_code(exc) in kind.absent_codes:
                 return None
             raise

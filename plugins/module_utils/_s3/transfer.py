@@ -197,7 +197,7 @@ def _multipart(
 def _abort(client: t.Any, bucket: str, key: str, upload_id: str, cause: BaseException) -> None:
     try:
         client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-    except BOTOCORE_ERRORS as exc:
+    except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
         leftover = {
             "resource": "multipart_upload",
             "bucket": bucket,
@@ -235,7 +235,7 @@ def _check_etag(etag: t.Any, expected: str, bucket: str, key: str, *, part: int 
 def _context(verb: str, bucket: str, key: str, reason: str) -> t.Iterator[None]:
     try:
         yield
-    except BOTOCORE_ERRORS as exc:
+    except BOTOCORE_ERRORS as exc:  # pylint: disable=catching-non-exception
         raise convert(
             exc,
             verb,
