@@ -55,7 +55,8 @@ class RunModule(t.Protocol):
         clients: t.Mapping[str, t.Any] | None = None,
         check_mode: bool = False,
         diff: bool = False,
-    ) -> dict[str, t.Any]: ...
+    ) -> dict[str, t.Any]:
+        """Run ``module.main()`` with the injected clients; the parsed JSON result."""
 
 
 @pytest.fixture
