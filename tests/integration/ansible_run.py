@@ -217,7 +217,7 @@ def _openbao_defaults(openbao: OpenBaoLike | None) -> dict[str, t.Any]:
 
 
 def build_plays(
-    tasks_or_plays: t.Any, garage: GarageLike | None, openbao: OpenBaoLike | None = None, s3: S3Like = None
+    tasks_or_plays: t.Any, garage: GarageLike | None, s3: S3Like = None, openbao: OpenBaoLike | None = None
 ) -> list[dict[str, t.Any]]:
     """The list of plays the helper would run (exposed for tests of the helper itself)."""
     if isinstance(tasks_or_plays, str):
@@ -351,7 +351,7 @@ def run_playbook(
     ``env`` entries override the environment (``None`` removes a variable). ``inventory`` is a
     path, a YAML-able dict, or ``None`` for a local ``localhost``.
     """
-    plays = build_plays(tasks_or_plays, garage, openbao, s3)
+    plays = build_plays(tasks_or_plays, garage, s3=s3, openbao=openbao)
     text = yaml.safe_dump(plays, sort_keys=False)
     with tempfile.TemporaryDirectory(prefix="cellar-run-") as tmp:
         workdir = Path(tmp)
