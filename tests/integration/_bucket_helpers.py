@@ -12,6 +12,7 @@ and at the end. It costs one ansible-playbook run.
 from __future__ import annotations
 
 import secrets
+import time
 import typing as t
 from urllib.parse import urlencode
 
@@ -34,6 +35,15 @@ def bucket_oob(garage: t.Any, *, name: str | None = None, bucket_id: str | None 
         return None
     assert status == 200, body
     return t.cast(dict, body)
+
+
+def settled(garage: t.Any, bucket: str, *, objects: int, timeout: float = 20.0) -> None:
+    """Wait until Garage's (eventually consistent) object counter of ``bucket`` shows ``objects``,
+    so that no later test sees the counter move under its out-of-band comparisons."""
+    deadline = time.monotonic() + timeout
+    while (bucket_oob(garage, name=bucket) or {}).get("objects") != objects:
+        assert time.monotonic() < deadline, f"bucket {bucket} never showed {objects} object(s)"
+        time.sleep(0.2)
 
 
 def key_oob(garage: t.Any, key_id: str) -> dict[str, t.Any]:

@@ -7,10 +7,9 @@ before anything changes, and a failure half-way that keeps the secrets of what i
 
 from __future__ import annotations
 
-import time
 import typing as t
 
-from tests.integration._bucket_helpers import bucket_oob, create_bucket_oob, perms_of, uid
+from tests.integration._bucket_helpers import bucket_oob, create_bucket_oob, perms_of, settled, uid
 from tests.integration.ansible_run import PlaybookResult, TaskRecord, run_playbook
 from tests.integration.quartet import Scenario, run_quartets
 
@@ -23,15 +22,6 @@ def keys_named(garage: t.Any, name: str) -> list[dict[str, t.Any]]:
 
 def tokens_named(garage: t.Any, name: str) -> list[dict[str, t.Any]]:
     return [tok for tok in garage.ok("ListAdminTokens") if tok.get("name") == name]
-
-
-def settled(garage: t.Any, bucket: str, *, objects: int, timeout: float = 20.0) -> None:
-    """Wait until Garage's (eventually consistent) object counter of ``bucket`` shows ``objects``,
-    so that no later test sees the counter move under its out-of-band comparisons."""
-    deadline = time.monotonic() + timeout
-    while (bucket_oob(garage, name=bucket) or {}).get("objects") != objects:
-        assert time.monotonic() < deadline, f"bucket {bucket} never showed {objects} object(s)"
-        time.sleep(0.2)
 
 
 def estate(p: str) -> dict[str, t.Any]:
