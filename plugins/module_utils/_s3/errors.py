@@ -61,8 +61,6 @@ AUTH_FAILED = "auth_failed"
 BUCKET_NOT_FOUND = "bucket_not_found"
 OS_ERROR = "os_error"
 PARTIAL_FAILURE = "partial_failure"
-#: Kept for callers of the skeleton's name.
-BUCKET_MISSING = BUCKET_NOT_FOUND
 
 _AUTH_CODES = frozenset(
     (
@@ -118,11 +116,6 @@ def classify(exc: BaseException) -> tuple[str, dict[str, t.Any], str]:
     if NoCredentialsError is not None and isinstance(exc, NoCredentialsError):
         return ACCESS_DENIED, {}, str(exc)
     return HTTP_ERROR, {}, f"{type(exc).__name__}: {exc}"
-
-
-def botocore_errors() -> tuple[type[BaseException], ...]:
-    """The exception classes :func:`s3_context` converts."""
-    return BOTOCORE_ERRORS
 
 
 def is_botocore_error(exc: BaseException) -> bool:
