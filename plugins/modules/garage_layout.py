@@ -147,6 +147,16 @@ options:
         if other roles changed, the module fails naming them instead of re-planning on top of them.
     type: int
     default: 2
+  node_wait_timeout:
+    description:
+      - How many seconds to wait for a node named by hostname, address or id prefix that the cluster does not
+        report yet, reading the cluster status again every second.
+      - Garage learns a peer's hostname from the peer's status broadcast, every 10 seconds, so a node named by
+        hostname right after it started or connected can be unknown for a few seconds; V(15) covers that.
+      - V(0) fails at once. Nodes named by their full 64-hex id are never waited for (they need no status).
+    type: int
+    default: 0
+    version_added: 0.2.0
 notes:
   - The apply always uses the version read at the start + 1. If Garage answers C(Invalid new layout version)
     (HTTP 500), the module re-reads the layout and never re-applies blindly.
@@ -183,6 +193,14 @@ EXAMPLES = r"""
         zone: dc1
         gateway: true
     zone_redundancy: maximum
+
+- name: Give nodes that were just started and connected a moment to be known by hostname
+  cellar.garage.garage_layout:
+    nodes:
+      - node: node4
+        zone: dc1
+        capacity: 2T
+    node_wait_timeout: 15
 
 - name: Preview the role changes without staging anything
   cellar.garage.garage_layout:
@@ -356,6 +374,13 @@ waited_for_staged_changes:
   returned: always
   type: float
   sample: 0.0
+waited_for_nodes:
+  description: Seconds spent waiting for nodes named by hostname, address or id prefix to be reported by the
+    cluster (O(node_wait_timeout)). V(0) when every node was known at the first read.
+  returned: always
+  type: float
+  sample: 0.0
+  version_added: 0.2.0
 foreign_changes:
   description: Role changes in the applied version that this run did not plan (staged concurrently by another
     operator between our check and our apply).
@@ -399,6 +424,7 @@ ARGUMENT_SPEC: dict[str, t.Any] = {
     "replication_factor": {"type": "int"},
     "stale_staged_changes": {"type": "str", "choices": ["fail", "discard", "merge"], "default": "fail"},
     "conflict_retries": {"type": "int", "default": 2},
+    "node_wait_timeout": {"type": "int", "default": 0},
 }
 
 

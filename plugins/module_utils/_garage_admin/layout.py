@@ -62,6 +62,11 @@ class LayoutPlanError(ValueError):
     """The requested layout is invalid or cannot be planned; nothing has been changed."""
 
 
+class UnknownNodeError(LayoutPlanError):
+    """No node reported by the cluster matches a hostname, address or id prefix (yet: a node that has
+    just started is reported with its hostname after its first status broadcast)."""
+
+
 # --------------------------------------------------------------------------- roles
 
 
@@ -313,7 +318,7 @@ def resolve_node(ident: str, nodes: t.Sequence[KnownNode]) -> str:
                 f"Node id prefix '{raw}' is ambiguous: it matches {', '.join(i[:16] for i in by_prefix)}"
             )
     known = ", ".join(f"{n.hostname or '?'} ({n.id[:16]})" for n in nodes) or "none"
-    raise LayoutPlanError(
+    raise UnknownNodeError(
         f"Node '{raw}' is unknown: it is not a full 64-hex node id, and no node reported by the cluster "
         f"has it as hostname, address or id prefix (known nodes: {known})"
     )

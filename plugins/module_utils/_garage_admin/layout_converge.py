@@ -41,6 +41,7 @@ from ansible_collections.cellar.garage.plugins.module_utils._garage_admin.layout
     LayoutPlanError,
     Plan,
     RoleMap,
+    UnknownNodeError,
     changes_to_api,
     current_roles,
     derive_replication_factor,
@@ -74,6 +75,8 @@ CONFLICT_WAIT = 5.0
 #: How long staged changes found at the start (stale_staged_changes=fail) may take to be applied by their owner.
 STALE_GRACE = 3.0
 POLL = 0.2
+#: how often the cluster status is read again while waiting for a node to appear (node_wait_timeout)
+NODE_POLL = 1.0
 
 LAYOUT_CONFLICT = "layout_conflict"
 STALE_CHANGES = "layout_stale_changes"
@@ -99,6 +102,8 @@ class LayoutSpec:
     replication_factor: int | None
     stale_mode: str
     conflict_retries: int
+    #: seconds to wait for nodes named by hostname/address/id prefix that the cluster does not report yet
+    node_wait_timeout: float = 0.0
 
 
 def spec_from_params(params: t.Mapping[str, t.Any]) -> LayoutSpec:
@@ -125,6 +130,9 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> LayoutSpec:
     retries = params.get("conflict_retries", 2)
     if retries < 0:
         raise InputError("conflict_retries must not be negative")
+    node_wait = params.get("node_wait_timeout") or 0
+    if node_wait < 0:
+        raise InputError("node_wait_timeout must not be negative")
     return LayoutSpec(
         specs=tuple(specs),
         replace=tuple(replace),
@@ -133,6 +141,7 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> LayoutSpec:
         replication_factor=rf,
         stale_mode=params.get("stale_staged_changes") or "fail",
         conflict_retries=retries,
+        node_wait_timeout=float(node_wait),
     )
 
 
@@ -156,6 +165,8 @@ class _Converger:
         self.applied_versions: list[int] = []
         #: seconds spent waiting for changes staged by someone else to be applied or cleared
         self.waited = 0.0
+        #: seconds spent waiting for nodes named by hostname/address to be reported by the cluster
+        self.waited_for_nodes = 0.0
         #: the plan of the last attempt (what a retry compares the re-read layout with)
         self.last_plan: Plan | None = None
 
@@ -217,23 +228,39 @@ class _Converger:
 
     def resolve(self, layout: dict[str, t.Any]) -> tuple[list[tuple[str, t.Any]], list[tuple[str | None, str]]]:
         idents = [s.node for s in self.spec.specs] + [x for pair in self.spec.replace for x in pair]
-        status = self.read_status() if needs_status(idents) else None
-        self.nodes = known_nodes(status, layout)
-        try:
-            resolved_specs = [(resolve_node(s.node, self.nodes), s) for s in self.spec.specs]
-            resolved_replace: list[tuple[str | None, str]] = []
-            for old, new in self.spec.replace:
-                new_id = resolve_node(new, self.nodes)
-                try:
-                    old_id: str | None = resolve_node(old, self.nodes)
-                except LayoutPlanError as exc:
-                    # A replaced node eventually disappears from the cluster: fine once the new one has a role.
-                    if new_id not in current_roles(layout):
-                        raise LayoutPlanError(f"replace: {exc}") from None
-                    old_id = None
-                resolved_replace.append((old_id, new_id))
-        except LayoutPlanError as exc:
-            raise self.fail(str(exc), failure_reason=INVALID_INPUT) from None
+        with_status = needs_status(idents)
+        started = time.monotonic()
+        polls = 0
+        while True:
+            self.nodes = known_nodes(self.read_status() if with_status else None, layout)
+            try:
+                resolved_specs = [(resolve_node(s.node, self.nodes), s) for s in self.spec.specs]
+                resolved_replace: list[tuple[str | None, str]] = []
+                for old, new in self.spec.replace:
+                    new_id = resolve_node(new, self.nodes)
+                    try:
+                        old_id: str | None = resolve_node(old, self.nodes)
+                    except LayoutPlanError as exc:
+                        # A replaced node eventually disappears from the cluster: fine once the new one has a role.
+                        if new_id not in current_roles(layout):
+                            raise LayoutPlanError(f"replace: {exc}") from None
+                        old_id = None
+                    resolved_replace.append((old_id, new_id))
+                break
+            except UnknownNodeError as exc:
+                # A node that has just started is reported with its hostname after its first status
+                # broadcast (every 10 s): with node_wait_timeout, read the status again until then.
+                waited = time.monotonic() - started
+                if polls * NODE_POLL >= self.spec.node_wait_timeout or waited >= self.spec.node_wait_timeout:
+                    self.waited_for_nodes += waited if polls else 0.0
+                    note = f" (waited {waited:.0f} s for it to appear)" if self.spec.node_wait_timeout else ""
+                    raise self.fail(f"{exc}{note}", failure_reason=INVALID_INPUT) from None
+                polls += 1
+                self.sleep(NODE_POLL)
+            except LayoutPlanError as exc:
+                raise self.fail(str(exc), failure_reason=INVALID_INPUT) from None
+        if polls:
+            self.waited_for_nodes += time.monotonic() - started
         ids = [node for node, _s in resolved_specs]
         dupes = sorted({node for node in ids if ids.count(node) > 1})
         if dupes:
@@ -389,6 +416,7 @@ class _Converger:
             "applied_versions": self.applied_versions,
             "foreign_changes": [],
             "waited_for_staged_changes": round(self.waited, 2),
+            "waited_for_nodes": round(self.waited_for_nodes, 2),
         }
         if conflicts:
             result["conflicts"] = list(conflicts)

@@ -354,3 +354,73 @@ def test_read_errors_are_reported_once(capsys: t.Any) -> None:
     )
     res = run_module(garage_layout, {"nodes": [{"node": A, "capacity": "2T"}]}, client, capsys)
     assert res["failed"] and res["msg"].startswith("Failed to stage changes to cluster layout: InvalidRequest")
+
+
+# --------------------------------------------------------------------------- node_wait_timeout
+
+
+class LateHostnames(FakeLayout):
+    """node4's hostname is unknown for the first ``late`` status reads (before its status broadcast)."""
+
+    def __init__(self, late: int, **kw: t.Any) -> None:
+        super().__init__(three(), **kw)
+        self.late = late
+        self.status_reads = 0
+
+    def get_cluster_status(self) -> dict[str, t.Any]:
+        status = super().get_cluster_status()
+        self.status_reads += 1
+        if self.status_reads <= self.late:
+            for node in status["nodes"]:
+                if node["id"] == D:
+                    node["hostname"] = None
+        return status
+
+
+def test_node_wait_timeout_waits_for_a_hostname_to_appear(
+    capsys: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(layout_converge, "NODE_POLL", 0.01)
+    fake = LateHostnames(late=2)
+    args = {"nodes": [{"node": "node4", "zone": "dc1", "capacity": "1T"}], "node_wait_timeout": 5}
+    res, client = run(args, fake, capsys)
+    assert not res["failed"] and res["changed"], res
+    assert fake.status_reads == 3 and res["waited_for_nodes"] > 0
+    assert fake.roles[D]["zone"] == "dc1" and fake.version == 2
+    assert writes(client) == ["update_cluster_layout", "preview_cluster_layout_changes", "apply_cluster_layout"]
+
+    # Known at once: no wait, one status read.
+    fake = LateHostnames(late=0)
+    res, _client = run(args, fake, capsys)
+    assert not res["failed"] and res["waited_for_nodes"] == 0 and fake.status_reads == 1
+
+
+@pytest.mark.parametrize(("timeout", "reads"), [(0, 1), (3, 4)])
+def test_node_wait_timeout_gives_up_and_changes_nothing(
+    timeout: int, reads: int, capsys: t.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(layout_converge, "NODE_POLL", 1.0)
+    monkeypatch.setattr(layout_converge.time, "sleep", lambda s: None)
+    fake = LateHostnames(late=100)
+    args = {"nodes": [{"node": "node4", "zone": "dc1", "capacity": "1T"}], "node_wait_timeout": timeout}
+    res, client = run(args, fake, capsys)
+    assert res["failed"] and "Node 'node4' is unknown" in res["msg"], res["msg"]
+    assert ("waited" in res["msg"]) == bool(timeout)
+    assert res["failure_reason"] == "invalid_input"
+    # Polled once per NODE_POLL of the timeout (the sleeps are instant here), then gave up.
+    assert fake.status_reads == reads and writes(client) == [] and fake.staged == {}
+
+
+def test_node_wait_timeout_must_not_be_negative(capsys: t.Any) -> None:
+    fake = FakeLayout(three())
+    res, client = run({"node_wait_timeout": -1}, fake, capsys)
+    assert res["failed"] and "node_wait_timeout must not be negative" in res["msg"]
+    assert client.method_calls == []
+
+
+def test_a_node_named_by_its_full_id_is_never_waited_for(capsys: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(layout_converge, "NODE_POLL", 0.01)
+    fake = LateHostnames(late=100)
+    # A full id needs no status at all.
+    res, _client = run({"nodes": [{"node": D, "zone": "dc1", "capacity": "1T"}], "node_wait_timeout": 5}, fake, capsys)
+    assert not res["failed"] and fake.status_reads == 0 and res["waited_for_nodes"] == 0
